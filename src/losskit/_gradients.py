@@ -1,0 +1,145 @@
+"""``value_and_grad`` / ``grad`` and the registry of analytic VJPs.
+
+Each loss is written once as a *forward* that returns ``(value, pullback)``: the value and
+a function mapping the value's upstream gradient to one gradient per positional array
+argument (``None`` where torch gives none). :func:`differentiable` turns that forward into
+the public loss, which returns the value alone, and registers the forward here. The
+pullback only captures what the forward computed anyway; it does its work when called.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, ParamSpec
+
+from ._namespace import Array, astype, is_float, namespace, shape_str
+
+P = ParamSpec("P")
+Pullback = Callable[[Array], tuple[Array | None, ...]]
+Forward = Callable[..., tuple[Array, Pullback]]
+
+_FORWARDS: dict[Callable[..., Any], Forward] = {}
+
+
+def differentiable(forward: Callable[P, tuple[Array, Pullback]]) -> Callable[P, Array]:
+    """Make the public loss (value only) from ``forward`` and register its pullback."""
+
+    @functools.wraps(forward)
+    def loss(*args: P.args, **kwargs: P.kwargs) -> Array:
+        return forward(*args, **kwargs)[0]
+
+    signature = inspect.signature(forward)
+    loss.__signature__ = signature.replace(return_annotation="Array")  # type: ignore[attr-defined]
+    _FORWARDS[loss] = forward
+    return loss
+
+
+def sum_to_shape(xp: Any, grad: Array, shape: tuple[int, ...]) -> Array:
+    """Undo broadcasting: sum ``grad`` over the axes along which ``shape`` was expanded."""
+    shape = tuple(shape)
+    if tuple(grad.shape) == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = xp.sum(grad, axis=axes)
+    return xp.reshape(grad, shape) if tuple(grad.shape) != shape else grad
+
+
+def grad_like(xp: Any, grad: Array | None, x: Array) -> Array | None:
+    """Shape and dtype the gradient of argument ``x`` like ``x`` (``None`` for integer ``x``)."""
+    if grad is None or not (is_float(xp, x.dtype) or xp.isdtype(x.dtype, "complex floating")):
+        return None
+    grad = sum_to_shape(xp, grad, tuple(x.shape))
+    if tuple(grad.shape) != tuple(x.shape):  # e.g. a constant gradient of a broadcast scalar
+        grad = xp.broadcast_to(grad, tuple(x.shape))
+    return astype(xp, grad, x.dtype)
+
+
+def _resolve(fn: Any) -> tuple[Forward, dict[str, Any]]:
+    forward = _FORWARDS.get(fn)
+    if forward is not None:
+        return forward, {}
+    function = getattr(type(fn), "function", None)
+    if function is not None and function in _FORWARDS and hasattr(fn, "options"):
+        return _FORWARDS[function], fn.options()
+    raise TypeError(
+        f"value_and_grad: `fn` must be a losskit loss function or loss instance "
+        f"(e.g. losskit.mse_loss or losskit.MSELoss()), got {fn!r}."
+    )
+
+
+def value_and_grad(
+    fn: Callable[..., Array],
+    *arrays: Array,
+    grad_output: Array | float | None = None,
+    **options: Any,
+) -> tuple[Array, tuple[Array | None, ...]]:
+    """The loss value and its analytic gradient with respect to each positional array.
+
+    Args:
+        fn: a losskit loss function (``losskit.mse_loss``) or loss instance
+            (``losskit.MSELoss(reduction='sum')``; its options are used).
+        *arrays: the loss's positional array arguments (``input, target``, ...).
+        grad_output: the upstream gradient, shaped like the value (default: ones), as
+            torch's ``value.backward(grad_output)``.
+        **options: the loss's keyword options (``reduction=``, ``beta=``, ...); not
+            allowed together with a loss instance, which carries its own.
+
+    Returns:
+        ``(value, grads)``: ``grads`` has one entry per positional array, ``None`` where
+        torch gives no gradient (integer targets, non-differentiable arguments). Each
+        gradient has its argument's shape and dtype. Array-valued keyword options (such
+        as l1_loss's ``weight``) get no gradient here.
+
+    Example:
+        >>> import numpy as np, losskit
+        >>> value, (dx, dy) = losskit.value_and_grad(
+        ...     losskit.mse_loss, np.array([2.0, 4.0, 6.0]), np.array([1.0, 3.0, 7.0]))
+        >>> float(value), dx.tolist(), dy.tolist()
+        (1.0, [0.6666666666666666, 0.6666666666666666, -0.6666666666666666], \
+[-0.6666666666666666, -0.6666666666666666, 0.6666666666666666])
+    """
+    forward, bound = _resolve(fn)
+    if bound and options:
+        raise TypeError(
+            f"value_and_grad: options {sorted(options)} were given with a loss instance, "
+            "which carries its own; set them on the instance or pass the function instead."
+        )
+    value, pullback = forward(*arrays, **(bound or options))
+    xp = namespace("value_and_grad", value=value)
+    if grad_output is None:
+        g = xp.ones_like(value)
+    elif isinstance(grad_output, (int, float)) and not isinstance(grad_output, bool):
+        g = xp.full(tuple(value.shape), grad_output, dtype=value.dtype)
+    else:
+        namespace("value_and_grad", value=value, grad_output=grad_output)
+        if tuple(grad_output.shape) != tuple(value.shape):
+            raise ValueError(
+                f"value_and_grad: `grad_output` must have the value's shape "
+                f"{shape_str(value.shape)}, got {shape_str(grad_output.shape)}."
+            )
+        g = grad_output
+    grads = pullback(g)
+    return value, tuple(grads[: len(arrays)])
+
+
+def grad(
+    fn: Callable[..., Array],
+    *arrays: Array,
+    grad_output: Array | float | None = None,
+    **options: Any,
+) -> tuple[Array | None, ...]:
+    """The gradients of :func:`value_and_grad` alone.
+
+    Example:
+        >>> import numpy as np, losskit
+        >>> dx, dy = losskit.grad(losskit.l1_loss, np.array([2.0, 4.0]), np.array([1.0, 5.0]))
+        >>> dx.tolist()
+        [0.5, -0.5]
+    """
+    return value_and_grad(fn, *arrays, grad_output=grad_output, **options)[1]

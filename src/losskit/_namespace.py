@@ -1,0 +1,153 @@
+"""The only module that talks to array-api-compat: namespaces, laziness, dtypes.
+
+Every loss asks this module for the namespace of its arguments once, at the edge, and
+then uses only functions of the Python array API standard on it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import array_api_compat
+
+__all__ = [
+    "Array",
+    "astype",
+    "default_float",
+    "is_complex",
+    "is_float",
+    "is_integer",
+    "is_lazy",
+    "namespace",
+    "numel",
+    "result_dtype",
+    "shape_str",
+    "take_last",
+]
+
+#: Any array of a library that follows the array API standard (NumPy, PyTorch, JAX, ...).
+Array = Any
+
+_LIBRARIES = "NumPy, PyTorch, JAX, CuPy, Dask or array-api-strict"
+
+
+def namespace(fn: str, **arrays: Any) -> Any:
+    """The array namespace shared by ``arrays`` (``None`` values are skipped).
+
+    Raises a ``TypeError`` naming ``fn`` and the argument when a value is not an array
+    or when the arrays come from different libraries.
+    """
+    present = {name: value for name, value in arrays.items() if value is not None}
+    for name, value in present.items():
+        if not array_api_compat.is_array_api_obj(value) or isinstance(value, (bool, int, float)):
+            raise TypeError(
+                f"{fn}: `{name}` must be an array ({_LIBRARIES}), got "
+                f"{type(value).__name__}; convert it first, e.g. numpy.asarray({name})."
+            )
+    try:
+        return array_api_compat.array_namespace(*present.values())
+    except TypeError:
+        kinds = ", ".join(
+            f"{name}: {type(value).__module__}.{type(value).__name__}"
+            for name, value in present.items()
+        )
+        raise TypeError(
+            f"{fn}: all arrays must come from one array library, got {kinds}; "
+            "convert them to one library first."
+        ) from None
+
+
+def is_lazy(x: Array) -> bool:
+    """True when reading ``x``'s values would force a computation (Dask, JAX tracers).
+
+    Value checks (targets in range, probabilities in [0, 1]) are skipped for such arrays.
+    Eager JAX arrays are *not* lazy here (array-api-compat errs on the side of caution).
+    """
+    if array_api_compat.is_jax_array(x):
+        return any(cls.__name__ == "Tracer" for cls in type(x).__mro__)
+    return bool(array_api_compat.is_lazy_array(x))
+
+
+def numel(shape: tuple[int | None, ...]) -> int:
+    """Number of elements of ``shape`` (``math.prod``; unknown sizes are not supported)."""
+    return math.prod(shape)
+
+
+def shape_str(shape: tuple[int | None, ...]) -> str:
+    """``(2, 3)``, ``(3,)`` and ``()``: shapes spelled the way Python spells tuples."""
+    return str(tuple(shape))
+
+
+def is_float(xp: Any, dtype: Any) -> bool:
+    return bool(xp.isdtype(dtype, "real floating"))
+
+
+def is_complex(xp: Any, dtype: Any) -> bool:
+    return bool(xp.isdtype(dtype, "complex floating"))
+
+
+def is_integer(xp: Any, dtype: Any) -> bool:
+    """Integer or boolean dtype: the dtypes torch refuses where it wants floats."""
+    return bool(xp.isdtype(dtype, ("integral", "bool")))
+
+
+def default_float(xp: Any, x: Array) -> Any:
+    """The namespace's default real floating dtype (float32 for torch, float64 for NumPy)."""
+    info = getattr(xp, "__array_namespace_info__", None)
+    if info is not None:
+        try:
+            return info().default_dtypes(device=array_api_compat.device(x))["real floating"]
+        except (TypeError, ValueError, KeyError):  # pragma: no cover - exotic namespaces
+            pass
+    return xp.float64  # pragma: no cover
+
+
+def _category(xp: Any, dtype: Any) -> int:
+    if xp.isdtype(dtype, "bool"):
+        return 0
+    if xp.isdtype(dtype, "integral"):
+        return 1
+    if xp.isdtype(dtype, "real floating"):
+        return 2
+    return 3
+
+
+def _promote(xp: Any, dtypes: list[Any]) -> Any:
+    top = max(_category(xp, d) for d in dtypes)
+    return xp.result_type(*[d for d in dtypes if _category(xp, d) == top])
+
+
+def result_dtype(xp: Any, *arrays: Array, weak_zero_dim: bool = True) -> Any:
+    """The dtype torch gives an operation on ``arrays`` (torch's promotion rules).
+
+    Mixed kinds promote to the higher kind (int64 with float32 gives float32), which the
+    array API leaves undefined. With ``weak_zero_dim`` (torch's rule for operators), a
+    0-d array does not widen the dtype of arrays with dimensions of the same kind
+    (float32 (3,) with float64 () gives float32); losses that broadcast their arguments
+    first (l1, mse, smooth_l1) pass ``weak_zero_dim=False``.
+    """
+    dims = [a.dtype for a in arrays if a.ndim > 0 or not weak_zero_dim]
+    zero = [a.dtype for a in arrays if a.ndim == 0 and weak_zero_dim]
+    if not dims:
+        return _promote(xp, zero)
+    dtype = _promote(xp, dims)
+    higher = [d for d in zero if _category(xp, d) > _category(xp, dtype)]
+    return _promote(xp, higher) if higher else dtype
+
+
+def astype(xp: Any, x: Array, dtype: Any) -> Array:
+    """``x`` in ``dtype``, without a copy when it already has it."""
+    return x if x.dtype == dtype else xp.astype(x, dtype)
+
+
+def take_last(xp: Any, x: Array, index: Array) -> Array:
+    """``x[..., index[...]]`` along the last axis (``index`` has ``x.shape[:-1]``).
+
+    Uses ``take_along_axis`` where the namespace has it; Dask has none, so there the
+    element is selected with a one-hot mask (chunk-wise and lazy).
+    """
+    if hasattr(xp, "take_along_axis") and not array_api_compat.is_dask_array(x):
+        return xp.take_along_axis(x, index[..., None], axis=-1)[..., 0]
+    classes = xp.arange(x.shape[-1], dtype=index.dtype, device=array_api_compat.device(x))
+    return xp.sum(xp.where(index[..., None] == classes, x, xp.zeros_like(x)), axis=-1)

@@ -1,0 +1,112 @@
+"""Shared argument checks, warnings and error wording.
+
+Every message names the function, the argument, what was expected and what was received
+(DESIGN.md rule 7). ``TypeError`` for types and dtypes, ``ValueError`` for values and shapes.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+from ._namespace import Array, is_complex, is_float, is_integer, shape_str
+
+
+def broadcast_shapes(fn: str, **shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """The broadcast of ``shapes`` (NumPy rules), or a ``ValueError`` naming the arguments."""
+    ndim = max((len(s) for s in shapes.values()), default=0)
+    result: list[int] = []
+    for axis in range(-ndim, 0):
+        sizes = {name: s[axis] for name, s in shapes.items() if len(s) >= -axis}
+        big = {v for v in sizes.values() if v != 1}
+        if len(big) > 1:
+            described = " and ".join(
+                f"{name} of shape {shape_str(s)}" for name, s in shapes.items()
+            )
+            raise ValueError(
+                f"{fn}: {described} cannot be broadcast together (at dimension {axis}: "
+                f"sizes {', '.join(f'{n}={v}' for n, v in sizes.items())}); "
+                "pass arrays whose shapes match or broadcast."
+            )
+        result.append(big.pop() if big else 1)
+    return tuple(result)
+
+
+def warn_target_size(fn: str, input: Array, target: Array) -> None:
+    """torch's warning when a pointwise regression loss is about to broadcast."""
+    if tuple(input.shape) != tuple(target.shape):
+        warnings.warn(
+            f"{fn}: Using a target size ({shape_str(target.shape)}) that is different to the "
+            f"input size ({shape_str(input.shape)}). This will likely lead to incorrect "
+            "results due to broadcasting. Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def require_float(fn: str, xp: Any, allow_complex: bool = False, **arrays: Array) -> None:
+    """``TypeError`` unless every array has a real (or, if allowed, complex) floating dtype."""
+    for name, x in arrays.items():
+        if x is None or is_float(xp, x.dtype) or (allow_complex and is_complex(xp, x.dtype)):
+            continue
+        kind = "a floating-point" if not allow_complex else "a floating-point or complex"
+        raise TypeError(
+            f"{fn}: `{name}` must be {kind} array, got dtype {x.dtype}; "
+            f"cast it first, e.g. {name}.astype(float32)."
+        )
+
+
+def refuse_bool(fn: str, xp: Any, **arrays: Array) -> None:
+    for name, x in arrays.items():
+        if x is not None and xp.isdtype(x.dtype, "bool"):
+            raise TypeError(
+                f"{fn}: `{name}` has dtype bool, which has no subtraction; "
+                "cast it to a numeric dtype first."
+            )
+
+
+def require_real(fn: str, xp: Any, **arrays: Array) -> None:
+    """``TypeError`` for complex arrays where torch has no complex kernel."""
+    for name, x in arrays.items():
+        if x is not None and is_complex(xp, x.dtype):
+            raise TypeError(f"{fn}: `{name}` must be real, got dtype {x.dtype}.")
+
+
+def require_integer(fn: str, xp: Any, name: str, x: Array, what: str, hint: str = "") -> None:
+    """``TypeError`` unless ``x`` holds integers (class indices and the like)."""
+    if not is_integer(xp, x.dtype) or xp.isdtype(x.dtype, "bool"):
+        raise TypeError(
+            f"{fn}: `{name}` must be an integer array of {what}, got dtype {x.dtype}{hint}."
+        )
+
+
+def check_same_ndim(fn: str, **arrays: Array) -> None:
+    ndims = {name: x.ndim for name, x in arrays.items()}
+    if len(set(ndims.values())) > 1:
+        got = ", ".join(
+            f"{name} {n}-D {shape_str(arrays[name].shape)}" for name, n in ndims.items()
+        )
+        raise ValueError(
+            f"{fn}: {', '.join(ndims)} must have the same number of dimensions, got {got}."
+        )
+
+
+def check_number(
+    fn: str, name: str, value: Any, *, minimum: float | None = None, strict: bool = False
+) -> float:
+    """A Python real number option (``beta``, ``delta``, ``margin``, ``eps``), range-checked."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{fn}: `{name}` must be a real number, got {type(value).__name__}.")
+    if minimum is not None and (
+        math.isnan(value) or value < minimum or (strict and value == minimum)
+    ):
+        bound = f"greater than {minimum}" if strict else f"at least {minimum}"
+        raise ValueError(f"{fn}: `{name}` must be {bound}, got {value!r}.")
+    return value
+
+
+def check_flag(fn: str, name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{fn}: `{name}` must be True or False, got {value!r}.")
+    return value

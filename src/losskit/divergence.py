@@ -1,0 +1,104 @@
+"""Divergence losses: kl_div."""
+
+from __future__ import annotations
+
+import warnings
+
+from . import _reduction
+from ._gradients import Pullback, differentiable, grad_like
+from ._namespace import Array, astype, namespace, result_dtype
+from ._validation import broadcast_shapes, check_flag, require_float
+
+__all__ = ["kl_div"]
+
+_KL_MEAN_WARNING = (
+    "reduction: 'mean' divides the total loss by both the batch size and the support size."
+    "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+    "'mean' will be changed to behave the same as 'batchmean' in the next major release."
+)
+
+
+@differentiable
+def kl_div(
+    input: Array,
+    target: Array,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> tuple[Array, Pullback]:
+    """Kullback-Leibler divergence, as ``torch.nn.functional.kl_div``.
+
+    ``input`` holds log-probabilities ``log q``; the target holds probabilities ``p`` (or
+    ``log p`` with ``log_target=True``). Elementwise ``L = p (log p - log q)``, exactly 0
+    where ``p == 0`` (and NaN where ``p < 0``); with ``log_target``, ``L = exp(t) (t - log q)``.
+
+    Args:
+        input: log-probabilities, e.g. the output of a log-softmax.
+        target: probabilities (or log-probabilities), broadcastable with ``input``.
+        size_average: deprecated, see ``docs/reductions.md``.
+        reduce: deprecated, see ``docs/reductions.md``.
+        reduction: ``'none'`` | ``'batchmean'`` | ``'sum'`` | ``'mean'``. ``'batchmean'``
+            divides the sum by ``input.shape[0]`` and is the true KL divergence per sample;
+            ``'mean'`` divides by the number of elements (and warns, as torch does).
+        log_target: whether ``target`` holds log-probabilities.
+
+    Shape:
+        ``'none'`` gives the broadcast shape; otherwise ``()``.
+
+    Returns:
+        The loss in the promoted floating dtype.
+
+    Notes:
+        Matches torch 2.13, including its legacy quirk: ``reduction='batchmean'`` together
+        with ``size_average``/``reduce`` divides the legacy result by ``input.shape[0]``.
+
+    Example:
+        >>> import numpy as np
+        >>> q = np.log(np.array([0.25, 0.25, 0.5]))
+        >>> float(kl_div(q, np.array([0.5, 0.25, 0.25]), reduction='sum').round(4))
+        0.1733
+    """
+    fn = "kl_div"
+    legacy = size_average is not None or reduce is not None
+    by_batch = reduction == "batchmean"
+    reduction = _reduction.resolve(
+        fn, reduction, size_average, reduce, allowed=("none", "batchmean", "sum", "mean")
+    )
+    if reduction == "mean" and not legacy:
+        warnings.warn(_KL_MEAN_WARNING, UserWarning, stacklevel=3)
+    log_target = check_flag(fn, "log_target", log_target)
+    xp = namespace(fn, input=input, target=target)
+    require_float(fn, xp, input=input, target=target)
+    broadcast_shapes(fn, input=tuple(input.shape), target=tuple(target.shape))
+    dtype = result_dtype(xp, input, target)
+    x, y = astype(xp, input, dtype), astype(xp, target, dtype)
+    if log_target:
+        p = xp.exp(y)
+        loss = p * (y - x)
+    else:
+        # xlogy(p, p): p == 0 contributes exactly 0; log of a negative p stays NaN (torch)
+        log_p = xp.log(xp.where(y == 0, xp.ones_like(y), y))
+        loss = y * log_p - y * x
+    if by_batch and not legacy:
+        reduction = "sum"
+    value = _reduction.apply(xp, loss, reduction)
+    # torch's 'batchmean' divides by input.size(0) (not the target's); legacy args included
+    batch = input.shape[0] if by_batch and input.ndim > 0 else 1
+    if batch != 1:
+        value = value / batch
+
+    def pullback(g: Array) -> tuple[Array | None, ...]:
+        ge = _reduction.upstream(g, reduction, loss.size)
+        if batch != 1:
+            ge = ge / batch
+        if log_target:
+            dx = -p * ge
+            dy = p * (y - x + 1.0) * ge
+        else:
+            dx = -y * ge
+            # torch's xlogy backward gives NaN at p == 0 (0/0), and at p < 0
+            dy = xp.where(y == 0, xp.full_like(y, float("nan")), log_p + 1.0 - x) * ge
+        return grad_like(xp, dx, input), grad_like(xp, dy, target)
+
+    return value, pullback

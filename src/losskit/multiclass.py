@@ -1,0 +1,147 @@
+"""Multi-class and multi-label margin losses: multilabel_margin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _reduction
+from ._gradients import Pullback, differentiable, grad_like
+from ._namespace import Array, is_lazy, namespace, shape_str, take_last
+from ._validation import require_float, require_integer
+
+__all__ = ["multilabel_margin_loss"]
+
+_INDEX_FORMAT = "class indices padded with -1 (e.g. [0, 3, -1, -1])"
+_MULTI_HOT = (
+    "a multi-hot vector like [1, 0, 0, 1] is the format of multilabel_soft_margin_loss"
+)
+
+
+def _check_targets(fn: str, xp: Any, t: Array, n_classes: int) -> None:
+    """Eager value checks of multilabel index targets (skipped for lazy arrays)."""
+    if t.shape[0] == 0:
+        return
+    if bool(xp.any((t < -1) | (t >= n_classes))):
+        low, high = int(xp.min(t)), int(xp.max(t))
+        raise ValueError(
+            f"{fn}: target must hold {_INDEX_FORMAT}, got values outside "
+            f"[-1, {n_classes - 1}] (min {low}, max {high}); {_MULTI_HOT}."
+        )
+    if n_classes >= 3:
+        # 0/1 everywhere and no -1: a multi-hot row, which torch would silently read as
+        # the indices 0 and 1 repeated
+        multi_hot = xp.all((t == 0) | (t == 1), axis=1)
+        if bool(xp.any(multi_hot)):
+            row = int(xp.argmax(xp.astype(multi_hot, xp.int8)))
+            values = [int(v) for v in t[row, ...]]
+            indices = [c for c, v in enumerate(values) if v == 1]
+            converted = indices + [-1] * (n_classes - len(indices))
+            raise ValueError(
+                f"{fn}: target row {row} is {values}, which looks like a multi-hot vector "
+                f"(0/1 per class, no -1 padding); this loss wants {_INDEX_FORMAT}, here "
+                f"{converted}. Multi-hot targets are the format of "
+                "multilabel_soft_margin_loss."
+            )
+
+
+@differentiable
+def multilabel_margin_loss(
+    input: Array,
+    target: Array,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> tuple[Array, Pullback]:
+    """Multi-label hinge loss, as ``torch.nn.functional.multilabel_margin_loss``.
+
+    Each target row lists the sample's classes, read left to right up to the first ``-1``
+    (the list ``J``, duplicates kept); every other class is a non-target. Per sample
+    ``L = Σ_{j ∈ J} Σ_{i ∉ J} max(0, 1 - (x[j] - x[i])) / C``: each target class should
+    beat each non-target class by a margin of 1.
+
+    Args:
+        input: scores of shape ``(C)`` or ``(N, C)``.
+        target: integer class indices of the input's shape, padded with ``-1``
+            (``[0, 3, -1, -1]`` = classes 0 and 3). A multi-hot ``[1, 0, 0, 1]`` is the
+            format of ``multilabel_soft_margin_loss`` and is refused with that hint.
+        size_average: deprecated, see ``docs/reductions.md``.
+        reduce: deprecated, see ``docs/reductions.md``.
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'`` over samples (``docs/reductions.md``).
+
+    Shape:
+        ``'none'`` gives ``(N)``, or ``()`` for a 1-D input; otherwise ``()``.
+
+    Returns:
+        The loss in the input's dtype.
+
+    Notes:
+        Matches torch 2.13; at exactly the margin the gradient is 0 (torch's strict ``>``).
+        Deviations (``docs/deviations.md``): an empty batch gives nan/0 (torch returns
+        uninitialised memory); any integer target dtype is accepted; multi-hot rows raise.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[1.0, 2.0, 3.0, 4.0]])
+        >>> multilabel_margin_loss(x, np.array([[0, 3, -1, -1]]))
+        array(1.25)
+    """
+    fn = "multilabel_margin_loss"
+    reduction = _reduction.resolve(fn, reduction, size_average, reduce)
+    xp = namespace(fn, input=input, target=target)
+    require_float(fn, xp, input=input)
+    hint = f"; {_MULTI_HOT}" if xp.isdtype(target.dtype, "real floating") else ""
+    require_integer(fn, xp, "target", target, _INDEX_FORMAT, hint)
+    if input.ndim > 2 or (input.ndim >= 1 and input.shape[-1] == 0):
+        raise ValueError(
+            f"{fn}: input must have shape (C) or (N, C) with C > 0, got {shape_str(input.shape)}."
+        )
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"{fn}: target must have exactly the input's shape {shape_str(input.shape)} "
+            f"(one row of {_INDEX_FORMAT} per sample), got {shape_str(target.shape)}."
+        )
+    n_classes = input.shape[-1] if input.ndim else 1
+    x = xp.reshape(input, (-1, n_classes))
+    t = xp.reshape(target, (-1, n_classes))
+    eager = not (is_lazy(t) or is_lazy(x))
+    if eager:
+        _check_targets(fn, xp, t, n_classes)
+    # a slot counts while no -1 has been seen in the row so far
+    seen_stop = xp.cumulative_sum(xp.astype(t == -1, xp.int32), axis=1)
+    valid = seen_stop == 0
+    index = xp.where(valid, t, xp.zeros_like(t))
+    lengths = xp.sum(xp.astype(valid, xp.int32), axis=1)
+    slots = int(xp.max(lengths)) if eager and t.shape[0] > 0 else n_classes
+    classes = xp.reshape(xp.arange(n_classes, dtype=t.dtype), (1, n_classes))
+    is_target = xp.zeros(tuple(t.shape), dtype=xp.bool)
+    for k in range(slots):
+        is_target = is_target | ((index[:, k : k + 1] == classes) & valid[:, k : k + 1])
+    # x[j] of each slot; the slot's margins against every non-target class
+    chosen = [take_last(xp, x, index[:, k]) for k in range(slots)]
+
+    def active(k: int) -> tuple[Array, Array]:
+        z = (1.0 - chosen[k][:, None]) + x
+        return z, (z > 0) & ~is_target & valid[:, k : k + 1]
+
+    total = xp.zeros((x.shape[0],), dtype=x.dtype)
+    for k in range(slots):
+        z, on = active(k)
+        total = total + xp.sum(xp.where(on, z, xp.zeros_like(z)), axis=1)
+    per_sample = total / n_classes
+    if input.ndim <= 1:
+        per_sample = xp.reshape(per_sample, ())
+    value = _reduction.apply(xp, per_sample, reduction)
+
+    def pullback(g: Array) -> tuple[Array | None, ...]:
+        ge = _reduction.upstream(g, reduction, per_sample.size) / n_classes
+        ge = xp.reshape(ge * xp.ones_like(per_sample), (-1, 1))
+        dx = xp.zeros_like(x)
+        for k in range(slots):
+            _, on = active(k)
+            on = xp.astype(on, x.dtype)
+            # each active pair (j, i): +1 on the non-target i, -1 on the target j
+            pairs = xp.sum(on, axis=1, keepdims=True)
+            dx = dx + on - xp.astype(index[:, k : k + 1] == classes, x.dtype) * pairs
+        return grad_like(xp, xp.reshape(dx * ge, tuple(input.shape)), input), None
+
+    return value, pullback

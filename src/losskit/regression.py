@@ -1,0 +1,403 @@
+"""Regression losses: l1, mse, smooth_l1, huber, poisson_nll.
+
+Each loss is a forward returning ``(value, pullback)``; :func:`differentiable` publishes the
+value-only function and registers the pullback for :func:`losskit.value_and_grad`.
+Reductions are described once, in ``docs/reductions.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from . import _reduction
+from ._gradients import Pullback, differentiable, grad_like
+from ._namespace import Array, astype, default_float, is_integer, namespace, result_dtype
+from ._validation import (
+    broadcast_shapes,
+    check_flag,
+    check_number,
+    refuse_bool,
+    require_float,
+    require_real,
+    warn_target_size,
+)
+
+__all__ = ["huber_loss", "l1_loss", "mse_loss", "poisson_nll_loss", "smooth_l1_loss"]
+
+# terms(xp, d) -> (elementwise loss of the difference d, thunk giving dL/dd)
+Terms = Callable[[Any, Array], tuple[Array, Callable[[], Array]]]
+
+
+def _difference_loss(
+    fn: str,
+    input: Array,
+    target: Array,
+    reduction: str,
+    weight: Array | None,
+    terms: Terms,
+    *,
+    allow_int: bool = False,
+    allow_complex: bool = False,
+    same_dtype_as_input: bool = False,
+    weighted_mean_divides_by_weight: bool = True,
+) -> tuple[Array, Pullback]:
+    """The shared body of l1, mse, smooth_l1 and huber: a loss of ``d = input - target``.
+
+    torch broadcasts input and target first (after its size warning), so a 0-d operand
+    promotes like any other (``weak_zero_dim=False``); huber keeps the input's dtype.
+    """
+    xp = namespace(fn, input=input, target=target, weight=weight)
+    refuse_bool(fn, xp, input=input, target=target)
+    if not allow_complex:
+        require_real(fn, xp, input=input, target=target)
+    if not allow_int:
+        require_float(fn, xp, input=input, target=None if same_dtype_as_input else target)
+    warn_target_size(fn, input, target)
+    broadcast_shapes(fn, input=tuple(input.shape), target=tuple(target.shape))
+    if weight is not None and tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(
+            f"{fn}: `weight` must have exactly the input's shape {tuple(input.shape)}, got "
+            f"{tuple(weight.shape)} (torch: 'Weights and input must have the same size')."
+        )
+    if same_dtype_as_input:
+        dtype = input.dtype
+    else:
+        dtype = result_dtype(xp, input, target, weak_zero_dim=False)
+    if reduction == "mean" and is_integer(xp, dtype):
+        raise TypeError(
+            f"{fn}: reduction='mean' needs floating-point input or target, got "
+            f"{input.dtype} and {target.dtype}; cast one of them to a floating dtype."
+        )
+    d = astype(xp, input, dtype) - astype(xp, target, dtype)
+    loss, derivative = terms(xp, d)
+    divisor = None
+    if weight is not None:
+        loss = loss * weight
+        if weighted_mean_divides_by_weight and reduction == "mean":
+            # torch's weighted l1/mse: sum(w * L) / sum(w), with w of the input's shape
+            divisor = xp.sum(weight)
+    value = _reduction.apply(xp, loss, reduction, divisor)
+
+    def pullback(g: Array) -> tuple[Array | None, ...]:
+        ge = _reduction.upstream(g, reduction, loss.size if divisor is None else divisor)
+        dd = derivative() * ge
+        if weight is not None:
+            dd = dd * weight
+        return grad_like(xp, dd, input), grad_like(xp, -dd, target)
+
+    return value, pullback
+
+
+def _l1_terms(xp: Any, d: Array) -> tuple[Array, Callable[[], Array]]:
+    # d/dd |d| = sign(d): 0 at d = 0 (torch's subgradient), d/|d| for complex d
+    return xp.abs(d), lambda: xp.sign(d)
+
+
+@differentiable
+def l1_loss(
+    input: Array,
+    target: Array,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Array | None = None,
+) -> tuple[Array, Pullback]:
+    """Mean absolute error, as ``torch.nn.functional.l1_loss``.
+
+    ``L = |input - target|`` elementwise, after broadcasting (with torch's warning when the
+    shapes differ). Complex arrays give the real modulus.
+
+    Args:
+        input: predictions, any shape.
+        target: ground truth, broadcastable with ``input``.
+        size_average: deprecated, see ``docs/reductions.md``.
+        reduce: deprecated, see ``docs/reductions.md``.
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'`` (``docs/reductions.md``).
+        weight: optional array of exactly ``input``'s shape multiplying ``L``; then
+            ``'mean'`` is ``sum(w * L) / sum(w)``.
+
+    Shape:
+        ``'none'`` gives the broadcast shape of input and target; otherwise ``()``.
+
+    Returns:
+        The loss, in the promoted dtype of input and target (integers stay integers for
+        ``'none'``/``'sum'``; ``'mean'`` needs a float).
+
+    Notes:
+        Matches torch 2.13. The gradient is ``sign(input - target)``, 0 where they are equal.
+
+    Example:
+        >>> import numpy as np
+        >>> l1_loss(np.array([2.0, 4.0, 6.0]), np.array([1.0, 3.0, 5.0]))
+        array(1.)
+    """
+    weighted = weight is not None
+    reduction = _reduction.resolve(
+        "l1_loss", reduction, size_average, reduce, elementwise_mean=not weighted
+    )
+    return _difference_loss(
+        "l1_loss",
+        input,
+        target,
+        reduction,
+        weight,
+        _l1_terms,
+        allow_int=not weighted,
+        allow_complex=not weighted,
+    )
+
+
+def _mse_terms(xp: Any, d: Array) -> tuple[Array, Callable[[], Array]]:
+    return d * d, lambda: 2.0 * d
+
+
+@differentiable
+def mse_loss(
+    input: Array,
+    target: Array,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Array | None = None,
+) -> tuple[Array, Pullback]:
+    """Mean squared error, as ``torch.nn.functional.mse_loss``.
+
+    ``L = (input - target)²`` elementwise, after broadcasting (with torch's size warning).
+
+    Args:
+        input: predictions, any shape, floating point.
+        target: ground truth, broadcastable with ``input``.
+        size_average: deprecated, see ``docs/reductions.md``.
+        reduce: deprecated, see ``docs/reductions.md``.
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'`` (``docs/reductions.md``).
+        weight: optional array of exactly ``input``'s shape multiplying ``L``; then
+            ``'mean'`` is ``sum(w * L) / sum(w)``.
+
+    Shape:
+        ``'none'`` gives the broadcast shape of input and target; otherwise ``()``.
+
+    Returns:
+        The loss in the promoted floating dtype.
+
+    Notes:
+        Matches torch 2.13; integer and complex inputs raise ``TypeError`` as in torch.
+
+    Example:
+        >>> import numpy as np
+        >>> mse_loss(np.array([2.0, 4.0, 6.0]), np.array([1.0, 3.0, 5.0]))
+        array(1.)
+    """
+    weighted = weight is not None
+    reduction = _reduction.resolve(
+        "mse_loss", reduction, size_average, reduce, elementwise_mean=not weighted
+    )
+    return _difference_loss("mse_loss", input, target, reduction, weight, _mse_terms)
+
+
+@differentiable
+def smooth_l1_loss(
+    input: Array,
+    target: Array,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> tuple[Array, Pullback]:
+    """Smooth L1 loss, as ``torch.nn.functional.smooth_l1_loss``.
+
+    With ``d = |input - target|``: ``L = 0.5 d² / beta`` if ``d < beta``, else
+    ``d - 0.5 beta``. ``beta = 0`` is exactly :func:`l1_loss`. ``smooth_l1(beta) =
+    huber(delta=beta) / beta``.
+
+    Args:
+        input: predictions, any shape, floating point.
+        target: ground truth, broadcastable with ``input``.
+        size_average: deprecated, see ``docs/reductions.md``.
+        reduce: deprecated, see ``docs/reductions.md``.
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'`` (``docs/reductions.md``).
+        beta: where the quadratic part turns linear; ``>= 0``.
+
+    Shape:
+        ``'none'`` gives the broadcast shape of input and target; otherwise ``()``.
+
+    Returns:
+        The loss in the promoted floating dtype.
+
+    Notes:
+        Matches torch 2.13 (a negative or NaN ``beta`` raises ``ValueError``).
+
+    Example:
+        >>> import numpy as np
+        >>> smooth_l1_loss(np.array([2.0, 4.0, 6.0]), np.array([1.0, 3.0, 5.0]))
+        array(0.5)
+    """
+    reduction = _reduction.resolve("smooth_l1_loss", reduction, size_average, reduce)
+    beta = check_number("smooth_l1_loss", "beta", beta, minimum=0.0)
+    if beta == 0.0:
+        # torch dispatches beta == 0 to l1_loss (integer 'none'/'sum' and complex included)
+        return _difference_loss(
+            "smooth_l1_loss",
+            input,
+            target,
+            reduction,
+            None,
+            _l1_terms,
+            allow_int=True,
+            allow_complex=True,
+        )
+
+    def terms(xp: Any, d: Array) -> tuple[Array, Callable[[], Array]]:
+        ad = xp.abs(d)
+        small = ad < beta
+        loss = xp.where(small, (0.5 / beta) * (d * d), ad - 0.5 * beta)
+        return loss, lambda: xp.where(small, d / beta, xp.sign(d))
+
+    return _difference_loss("smooth_l1_loss", input, target, reduction, None, terms)
+
+
+@differentiable
+def huber_loss(
+    input: Array,
+    target: Array,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Array | None = None,
+) -> tuple[Array, Pullback]:
+    """Huber loss, as ``torch.nn.functional.huber_loss``.
+
+    With ``d = |input - target|``: ``L = 0.5 d²`` if ``d < delta``, else
+    ``delta (d - 0.5 delta)``.
+
+    Args:
+        input: predictions, any shape, floating point; its dtype is the output's.
+        target: ground truth, broadcastable with ``input``.
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'`` (``docs/reductions.md``).
+        delta: where the quadratic part turns linear; ``> 0``.
+        weight: optional array of exactly ``input``'s shape multiplying ``L``; unlike
+            l1/mse, ``'mean'`` stays ``sum(w * L) / numel`` (torch's rule).
+
+    Shape:
+        ``'none'`` gives the broadcast shape of input and target; otherwise ``()``.
+
+    Returns:
+        The loss in ``input``'s dtype (torch does not promote here).
+
+    Notes:
+        Matches torch 2.13; no legacy ``size_average``/``reduce`` arguments, as in torch.
+
+    Example:
+        >>> import numpy as np
+        >>> huber_loss(np.array([2.0, 4.0, 9.0]), np.array([1.0, 3.0, 5.0]), delta=2.0)
+        array(2.33333333)
+    """
+    reduction = _reduction.resolve(
+        "huber_loss", reduction, elementwise_mean=weight is None
+    )
+    delta = check_number("huber_loss", "delta", delta, minimum=0.0, strict=True)
+
+    def terms(xp: Any, d: Array) -> tuple[Array, Callable[[], Array]]:
+        ad = xp.abs(d)
+        loss = xp.where(ad < delta, 0.5 * (d * d), delta * (ad - 0.5 * delta))
+        return loss, lambda: xp.clip(d, -delta, delta)
+
+    return _difference_loss(
+        "huber_loss",
+        input,
+        target,
+        reduction,
+        weight,
+        terms,
+        same_dtype_as_input=True,
+        weighted_mean_divides_by_weight=False,
+    )
+
+
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+@differentiable
+def poisson_nll_loss(
+    input: Array,
+    target: Array,
+    log_input: bool = True,
+    full: bool = False,
+    size_average: bool | None = None,
+    eps: float = 1e-8,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> tuple[Array, Pullback]:
+    """Poisson negative log-likelihood, as ``torch.nn.functional.poisson_nll_loss``.
+
+    ``L = exp(input) - target * input`` if ``log_input`` (the input is a log-rate; ``eps``
+    is unused), else ``L = input - target * log(input + eps)`` (the input is a rate).
+    ``full=True`` adds the Stirling approximation of ``log(target!)``,
+    ``target log(target) - target + 0.5 log(2π target)``, only where ``target > 1``.
+
+    Args:
+        input: predicted log-rates (``log_input=True``) or rates.
+        target: observed counts, broadcastable with ``input`` (not validated, as in torch).
+        log_input: whether ``input`` is a log-rate.
+        full: add the Stirling term. It does *not* mean "use all samples".
+        size_average: deprecated, see ``docs/reductions.md``.
+        eps: added to the rate inside the log when ``log_input=False``.
+        reduce: deprecated, see ``docs/reductions.md``.
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'`` (``docs/reductions.md``;
+            ``'elementwise_mean'`` is refused here, as in torch).
+
+    Shape:
+        ``'none'`` gives the broadcast shape; otherwise ``()``.
+
+    Returns:
+        The loss in the promoted floating dtype (integer inputs give the namespace's default
+        float dtype: float32 for torch, float64 for NumPy).
+
+    Notes:
+        Matches torch 2.13, except that with ``full=True`` the target gradient is 0 where
+        ``target <= 1`` (torch gives NaN at ``target = 0``), see ``docs/deviations.md``.
+
+    Example:
+        >>> import numpy as np
+        >>> x, y = np.array([2.0, 4.0, 6.0]), np.array([1.0, 3.0, 5.0])
+        >>> poisson_nll_loss(x, y, log_input=False, reduction='none').round(4)
+        array([ 1.3069, -0.1589, -2.9588])
+    """
+    fn = "poisson_nll_loss"
+    reduction = _reduction.resolve(fn, reduction, size_average, reduce, elementwise_mean=False)
+    log_input = check_flag(fn, "log_input", log_input)
+    full = check_flag(fn, "full", full)
+    eps = check_number(fn, "eps", eps)
+    xp = namespace(fn, input=input, target=target)
+    require_real(fn, xp, input=input, target=target)
+    dtype = result_dtype(xp, input, target)
+    if is_integer(xp, dtype):
+        dtype = default_float(xp, input)
+    x, y = astype(xp, input, dtype), astype(xp, target, dtype)
+    if log_input:
+        rate = xp.exp(x)
+        loss = rate - y * x
+    else:
+        shifted = x + eps
+        log_rate = xp.log(shifted)
+        loss = x - y * log_rate
+    if full:
+        counted = y > 1
+        # a safe stand-in where the term is masked out keeps log() away from y <= 0
+        y_safe = xp.where(counted, y, xp.ones_like(y) * 2.0)
+        stirling = y_safe * xp.log(y_safe) - y_safe + 0.5 * xp.log(y_safe) + _HALF_LOG_2PI
+        loss = loss + xp.where(counted, stirling, xp.zeros_like(stirling))
+    value = _reduction.apply(xp, loss, reduction)
+
+    def pullback(g: Array) -> tuple[Array | None, ...]:
+        ge = _reduction.upstream(g, reduction, loss.size)
+        if log_input:
+            dx, dy = (rate - y) * ge, -x * ge
+        else:
+            dx, dy = (1.0 - y / shifted) * ge, -log_rate * ge
+        if full:
+            dstirling = xp.log(y_safe) + 0.5 / y_safe
+            dy = dy + xp.where(counted, dstirling, xp.zeros_like(dstirling)) * ge
+        return grad_like(xp, dx, input), grad_like(xp, dy, target)
+
+    return value, pullback
