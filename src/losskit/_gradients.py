@@ -36,28 +36,30 @@ def differentiable(forward: Callable[P, tuple[Array, Pullback]]) -> Callable[P, 
     return loss
 
 
-def sum_to_shape(xp: Any, grad: Array, shape: tuple[int, ...]) -> Array:
-    """Undo broadcasting: sum ``grad`` over the axes along which ``shape`` was expanded."""
-    shape = tuple(shape)
+def sum_to_shape(xp: Any, grad: Array, shape: tuple[int, ...], full: tuple[int, ...]) -> Array:
+    """Undo broadcasting: the gradient of an argument of ``shape`` that was broadcast to
+    ``full``, from ``grad``, which broadcasts to ``full`` (it may be smaller when the
+    derivative is constant along some axes)."""
+    shape, full = tuple(shape), tuple(full)
     if tuple(grad.shape) == shape:
         return grad
-    lead = grad.ndim - len(shape)
+    if tuple(grad.shape) != full:
+        grad = xp.broadcast_to(grad, full)  # a view: the sum below counts each position
+    lead = len(full) - len(shape)
     axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+        lead + i for i, n in enumerate(shape) if n == 1 and full[lead + i] != 1
     )
     if axes:
         grad = xp.sum(grad, axis=axes)
     return xp.reshape(grad, shape) if tuple(grad.shape) != shape else grad
 
 
-def grad_like(xp: Any, grad: Array | None, x: Array) -> Array | None:
-    """Shape and dtype the gradient of argument ``x`` like ``x`` (``None`` for integer ``x``)."""
+def grad_like(xp: Any, grad: Array | None, x: Array, full: tuple[int, ...]) -> Array | None:
+    """The gradient of argument ``x`` (broadcast to ``full`` in the loss) in ``x``'s shape
+    and dtype; ``None`` for integer ``x``, which torch does not differentiate."""
     if grad is None or not (is_float(xp, x.dtype) or xp.isdtype(x.dtype, "complex floating")):
         return None
-    grad = sum_to_shape(xp, grad, tuple(x.shape))
-    if tuple(grad.shape) != tuple(x.shape):  # e.g. a constant gradient of a broadcast scalar
-        grad = xp.broadcast_to(grad, tuple(x.shape))
-    return astype(xp, grad, x.dtype)
+    return astype(xp, sum_to_shape(xp, grad, tuple(x.shape), full), x.dtype)
 
 
 def _resolve(fn: Any) -> tuple[Forward, dict[str, Any]]:

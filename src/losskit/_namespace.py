@@ -40,7 +40,7 @@ def namespace(fn: str, **arrays: Any) -> Any:
     """
     present = {name: value for name, value in arrays.items() if value is not None}
     for name, value in present.items():
-        if not array_api_compat.is_array_api_obj(value) or isinstance(value, (bool, int, float)):
+        if not array_api_compat.is_array_api_obj(value) or type(value) in (bool, int, float):
             raise TypeError(
                 f"{fn}: `{name}` must be an array ({_LIBRARIES}), got "
                 f"{type(value).__name__}; convert it first, e.g. numpy.asarray({name})."
@@ -69,9 +69,9 @@ def is_lazy(x: Array) -> bool:
     return bool(array_api_compat.is_lazy_array(x))
 
 
-def numel(shape: tuple[int | None, ...]) -> int:
-    """Number of elements of ``shape`` (``math.prod``; unknown sizes are not supported)."""
-    return math.prod(shape)
+def numel(x: Array) -> int:
+    """Number of elements of ``x`` (torch's ``.size`` is a method, hence this helper)."""
+    return math.prod(x.shape)
 
 
 def shape_str(shape: tuple[int | None, ...]) -> str:
@@ -134,6 +134,13 @@ def result_dtype(xp: Any, *arrays: Array, weak_zero_dim: bool = True) -> Any:
     dtype = _promote(xp, dims)
     higher = [d for d in zero if _category(xp, d) > _category(xp, dtype)]
     return _promote(xp, higher) if higher else dtype
+
+
+def as_array(xp: Any, x: Array) -> Array:
+    """``x`` as a 0-d array where NumPy's reductions return a scalar (``np.float64``)."""
+    import numpy as np
+
+    return xp.asarray(x) if isinstance(x, np.generic) else x
 
 
 def astype(xp: Any, x: Array, dtype: Any) -> Array:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ._namespace import Array
+from ._namespace import Array, as_array, numel
 
 REDUCTIONS: tuple[str, ...] = ("none", "mean", "sum")
 
@@ -82,15 +82,15 @@ def apply(xp: Any, loss: Array, reduction: str, divisor: Any = None) -> Array:
     """Reduce ``loss``; ``'mean'`` divides the sum by ``divisor`` (default: element count)."""
     if reduction == "none":
         return loss
-    total = xp.sum(loss)
+    total = as_array(xp, xp.sum(loss))
     if reduction == "sum":
         return total
     if divisor is None:
-        divisor = loss.size
+        divisor = numel(loss)
     if isinstance(divisor, int) and divisor == 0:
         # sum of nothing is 0; 0 * nan keeps the result attached to autograd graphs
         return total * float("nan")
-    return total / divisor
+    return as_array(xp, total / divisor)
 
 
 def upstream(g: Array, reduction: str, count: Any) -> Array:

@@ -6,7 +6,7 @@ import warnings
 
 from . import _reduction
 from ._gradients import Pullback, differentiable, grad_like
-from ._namespace import Array, astype, namespace, result_dtype
+from ._namespace import Array, as_array, astype, namespace, numel, result_dtype
 from ._validation import broadcast_shapes, check_flag, require_float
 
 __all__ = ["kl_div"]
@@ -83,13 +83,14 @@ def kl_div(
     if by_batch and not legacy:
         reduction = "sum"
     value = _reduction.apply(xp, loss, reduction)
+    shape = tuple(loss.shape)
     # torch's 'batchmean' divides by input.size(0) (not the target's); legacy args included
     batch = input.shape[0] if by_batch and input.ndim > 0 else 1
     if batch != 1:
-        value = value / batch
+        value = as_array(xp, value / batch)
 
     def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = _reduction.upstream(g, reduction, loss.size)
+        ge = _reduction.upstream(g, reduction, numel(loss))
         if batch != 1:
             ge = ge / batch
         if log_target:
@@ -99,6 +100,6 @@ def kl_div(
             dx = -y * ge
             # torch's xlogy backward gives NaN at p == 0 (0/0), and at p < 0
             dy = xp.where(y == 0, xp.full_like(y, float("nan")), log_p + 1.0 - x) * ge
-        return grad_like(xp, dx, input), grad_like(xp, dy, target)
+        return grad_like(xp, dx, input, shape), grad_like(xp, dy, target, shape)
 
     return value, pullback

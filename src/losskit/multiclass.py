@@ -6,7 +6,7 @@ from typing import Any
 
 from . import _reduction
 from ._gradients import Pullback, differentiable, grad_like
-from ._namespace import Array, is_lazy, namespace, shape_str, take_last
+from ._namespace import Array, is_lazy, namespace, numel, shape_str, take_last
 from ._validation import require_float, require_integer
 
 __all__ = ["multilabel_margin_loss"]
@@ -133,7 +133,7 @@ def multilabel_margin_loss(
     value = _reduction.apply(xp, per_sample, reduction)
 
     def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = _reduction.upstream(g, reduction, per_sample.size) / n_classes
+        ge = _reduction.upstream(g, reduction, numel(per_sample)) / n_classes
         ge = xp.reshape(ge * xp.ones_like(per_sample), (-1, 1))
         dx = xp.zeros_like(x)
         for k in range(slots):
@@ -142,6 +142,7 @@ def multilabel_margin_loss(
             # each active pair (j, i): +1 on the non-target i, -1 on the target j
             pairs = xp.sum(on, axis=1, keepdims=True)
             dx = dx + on - xp.astype(index[:, k : k + 1] == classes, x.dtype) * pairs
-        return grad_like(xp, xp.reshape(dx * ge, tuple(input.shape)), input), None
+        shape = tuple(input.shape)
+        return grad_like(xp, xp.reshape(dx * ge, shape), input, shape), None
 
     return value, pullback

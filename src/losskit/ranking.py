@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import _reduction
 from ._gradients import Pullback, differentiable, grad_like
-from ._namespace import Array, astype, default_float, is_integer, namespace, result_dtype
+from ._namespace import Array, astype, default_float, is_integer, namespace, numel, result_dtype
 from ._validation import (
     broadcast_shapes,
     check_number,
@@ -55,8 +55,8 @@ def margin_ranking_loss(
     Example:
         >>> import numpy as np
         >>> x1, x2 = np.array([1.0, 2.0, 3.0]), np.array([2.0, 3.0, 4.0])
-        >>> margin_ranking_loss(x1, x2, np.array([1.0, -1.0, 1.0])).round(4)
-        np.float64(0.6667)
+        >>> round(float(margin_ranking_loss(x1, x2, np.array([1.0, -1.0, 1.0]))), 4)
+        0.6667
     """
     fn = "margin_ranking_loss"
     reduction = _reduction.resolve(fn, reduction, size_average, reduce)
@@ -65,7 +65,7 @@ def margin_ranking_loss(
     refuse_bool(fn, xp, input1=input1, input2=input2, target=target)
     require_real(fn, xp, input1=input1, input2=input2, target=target)
     check_same_ndim(fn, input1=input1, input2=input2, target=target)
-    broadcast_shapes(
+    shape = broadcast_shapes(
         fn, input1=tuple(input1.shape), input2=tuple(input2.shape), target=tuple(target.shape)
     )
     dtype = result_dtype(xp, input1, input2, target)
@@ -79,10 +79,12 @@ def margin_ranking_loss(
     value = _reduction.apply(xp, loss, reduction)
 
     def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = xp.where(z >= 0, _reduction.upstream(g, reduction, loss.size), 0.0)
+        ge = xp.where(z >= 0, _reduction.upstream(g, reduction, numel(loss)), 0.0)
         dx1 = -y * ge
-        return grad_like(xp, dx1, input1), grad_like(xp, -dx1, input2), grad_like(
-            xp, -diff * ge, target
+        return (
+            grad_like(xp, dx1, input1, shape),
+            grad_like(xp, -dx1, input2, shape),
+            grad_like(xp, -diff * ge, target, shape),
         )
 
     return value, pullback

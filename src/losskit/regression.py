@@ -13,7 +13,7 @@ from typing import Any
 
 from . import _reduction
 from ._gradients import Pullback, differentiable, grad_like
-from ._namespace import Array, astype, default_float, is_integer, namespace, result_dtype
+from ._namespace import Array, astype, default_float, is_integer, namespace, numel, result_dtype
 from ._validation import (
     broadcast_shapes,
     check_flag,
@@ -55,7 +55,7 @@ def _difference_loss(
     if not allow_int:
         require_float(fn, xp, input=input, target=None if same_dtype_as_input else target)
     warn_target_size(fn, input, target)
-    broadcast_shapes(fn, input=tuple(input.shape), target=tuple(target.shape))
+    shape = broadcast_shapes(fn, input=tuple(input.shape), target=tuple(target.shape))
     if weight is not None and tuple(weight.shape) != tuple(input.shape):
         raise ValueError(
             f"{fn}: `weight` must have exactly the input's shape {tuple(input.shape)}, got "
@@ -81,11 +81,11 @@ def _difference_loss(
     value = _reduction.apply(xp, loss, reduction, divisor)
 
     def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = _reduction.upstream(g, reduction, loss.size if divisor is None else divisor)
+        ge = _reduction.upstream(g, reduction, numel(loss) if divisor is None else divisor)
         dd = derivative() * ge
         if weight is not None:
             dd = dd * weight
-        return grad_like(xp, dd, input), grad_like(xp, -dd, target)
+        return grad_like(xp, dd, input, shape), grad_like(xp, -dd, target, shape)
 
     return value, pullback
 
@@ -388,9 +388,10 @@ def poisson_nll_loss(
         stirling = y_safe * xp.log(y_safe) - y_safe + 0.5 * xp.log(y_safe) + _HALF_LOG_2PI
         loss = loss + xp.where(counted, stirling, xp.zeros_like(stirling))
     value = _reduction.apply(xp, loss, reduction)
+    shape = tuple(loss.shape)
 
     def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = _reduction.upstream(g, reduction, loss.size)
+        ge = _reduction.upstream(g, reduction, numel(loss))
         if log_input:
             dx, dy = (rate - y) * ge, -x * ge
         else:
@@ -398,6 +399,6 @@ def poisson_nll_loss(
         if full:
             dstirling = xp.log(y_safe) + 0.5 / y_safe
             dy = dy + xp.where(counted, dstirling, xp.zeros_like(dstirling)) * ge
-        return grad_like(xp, dx, input), grad_like(xp, dy, target)
+        return grad_like(xp, dx, input, shape), grad_like(xp, dy, target, shape)
 
     return value, pullback

@@ -1,0 +1,220 @@
+"""The parity grid: for every loss, inputs of many shapes and every option set.
+
+Each case is NumPy data plus options; the tests run it through losskit on every backend and
+through ``torch.nn.functional`` (the oracle) and compare values, dtypes, shapes and
+gradients. Data are drawn away from the kinks, where subgradient conventions are tested
+separately.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+REDUCTIONS = ("none", "mean", "sum")
+
+# (input shape, target shape): equal, 0-d, empty, K-dim and broadcasting pairs
+POINTWISE_SHAPES = [
+    ((), ()),
+    ((5,), (5,)),
+    ((3, 4), (3, 4)),
+    ((2, 3, 4), (2, 3, 4)),
+    ((0,), (0,)),
+    ((0, 3), (0, 3)),
+    ((3, 4), (4,)),
+    ((3, 1), (1, 4)),
+    ((), (3,)),
+    ((4,), ()),
+]
+
+
+@dataclass
+class Case:
+    loss: str
+    arrays: tuple[np.ndarray, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+    # which positional arrays torch differentiates (integer targets are not)
+    differentiable: tuple[bool, ...] = (True, True)
+
+    @property
+    def id(self) -> str:
+        shapes = "-".join("x".join(map(str, a.shape)) or "0d" for a in self.arrays)
+        opts = ",".join(
+            f"{k}={'arr' if isinstance(v, np.ndarray) else v}" for k, v in self.options.items()
+        )
+        return f"{self.loss}[{shapes}]{{{opts}}}"
+
+
+def _rng(*key: Any) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32(repr(key).encode()))
+
+
+def _away_from(values: np.ndarray, kinks: list[float], gap: float = 0.05) -> np.ndarray:
+    """Nudge ``values`` off the kinks so finite differences and subgradients agree."""
+    for k in kinks:
+        close = np.abs(np.abs(values) - k) < gap
+        values = np.where(close, values + 2 * gap * np.sign(values + 1e-9), values)
+    return values
+
+
+def _pointwise(loss: str, options_grid: list[dict[str, Any]], dtype: Any) -> Iterator[Case]:
+    for (xs, ys), options in itertools.product(POINTWISE_SHAPES, options_grid):
+        rng = _rng(loss, xs, ys, sorted(options.items(), key=str), str(dtype))
+        x = rng.normal(size=xs) * 2
+        y = rng.normal(size=ys) * 2
+        options = dict(options)
+        if options.pop("weighted", False):
+            if xs != ys:
+                continue
+            options["weight"] = rng.uniform(0.1, 2.0, size=xs).astype(dtype)
+        kinks = [options.get("beta", 1.0), options.get("delta", 1.0), 0.0]
+        d = _away_from(x - np.broadcast_to(y, np.broadcast_shapes(xs, ys)), kinks)
+        if xs == np.broadcast_shapes(xs, ys):
+            x = y + d
+        yield Case(loss, (np.asarray(x, dtype), np.asarray(y, dtype)), options)
+
+
+def l1_cases(dtype: Any) -> Iterator[Case]:
+    yield from _pointwise("l1_loss", [{}, {"weighted": True}], dtype)
+
+
+def mse_cases(dtype: Any) -> Iterator[Case]:
+    yield from _pointwise("mse_loss", [{}, {"weighted": True}], dtype)
+
+
+def smooth_l1_cases(dtype: Any) -> Iterator[Case]:
+    yield from _pointwise("smooth_l1_loss", [{}, {"beta": 0.5}, {"beta": 0.0}, {"beta": 2.5}], dtype)
+
+
+def huber_cases(dtype: Any) -> Iterator[Case]:
+    grid = [{}, {"delta": 0.5}, {"delta": 2.5}, {"weighted": True, "delta": 1.5}]
+    yield from _pointwise("huber_loss", grid, dtype)
+
+
+def poisson_cases(dtype: Any) -> Iterator[Case]:
+    grid = [
+        {"log_input": li, "full": full, "eps": eps}
+        for li, full, eps in itertools.product((True, False), (False, True), (1e-8, 0.1))
+    ]
+    for (xs, ys), options in itertools.product(POINTWISE_SHAPES, grid):
+        rng = _rng("poisson", xs, ys, sorted(options.items()), str(dtype))
+        x = rng.normal(size=xs) if options["log_input"] else rng.uniform(0.2, 5.0, size=xs)
+        # counts on both sides of the full=True cut at 1, never 0 (torch's NaN gradient)
+        y = rng.choice(np.array([0.5, 1.0, 2.0, 3.0, 7.0]), size=ys) + rng.uniform(0, 0.2, ys)
+        yield Case("poisson_nll_loss", (np.asarray(x, dtype), np.asarray(y, dtype)), options)
+
+
+def kl_cases(dtype: Any) -> Iterator[Case]:
+    shapes = [s for s in POINTWISE_SHAPES] + [((4, 3), (4, 3))]
+    for (xs, ys), log_target in itertools.product(shapes, (False, True)):
+        rng = _rng("kl", xs, ys, log_target, str(dtype))
+        x = np.log(rng.uniform(0.05, 1.0, size=xs))
+        y = rng.uniform(0.05, 1.0, size=ys)
+        if log_target:
+            y = np.log(y)
+        options = {"log_target": log_target}
+        yield Case("kl_div", (np.asarray(x, dtype), np.asarray(y, dtype)), options)
+
+
+def margin_ranking_cases(dtype: Any) -> Iterator[Case]:
+    shapes = [((), (), ()), ((6,), (6,), (6,)), ((6,), (1,), (6,)), ((2, 3), (2, 3), (1, 3)),
+              ((0,), (0,), (0,)), ((3, 1), (1, 4), (3, 4))]
+    for shapes_, margin in itertools.product(shapes, (0.0, 0.5, -0.3)):
+        rng = _rng("ranking", shapes_, margin, str(dtype))
+        x1, x2 = (rng.normal(size=s) for s in shapes_[:2])
+        y = rng.choice(np.array([-1.0, 1.0]), size=shapes_[2])
+        z = margin - y * (x1 - x2)
+        x1 = x1 - np.where(np.abs(z) < 0.05, 0.1 * y, 0.0) if x1.shape == z.shape else x1
+        arrays = tuple(np.asarray(a, dtype) for a in (x1, x2, y))
+        yield Case("margin_ranking_loss", arrays, {"margin": margin}, (True, True, True))
+
+
+def multilabel_targets(rng: np.random.Generator, n: int, c: int) -> np.ndarray:
+    """Index targets padded with -1, of every length from 0 to c, duplicates included."""
+    rows = []
+    for _ in range(n):
+        k = int(rng.integers(0, c + 1))
+        row = list(rng.permutation(c)[:k])
+        if k >= 2 and rng.uniform() < 0.2:
+            row[-1] = row[0]  # a duplicate index: torch counts it twice
+        rows.append(row + [-1] * (c - k))
+    out = np.array(rows, dtype=np.int64).reshape(n, c)
+    if c >= 2 and n:
+        # entries after the first -1 are ignored but must still be in range
+        out[0, -1] = rng.integers(-1, c) if out[0, -2] == -1 else out[0, -1]
+    return out
+
+
+def multilabel_margin_cases(dtype: Any) -> Iterator[Case]:
+    for shape in [(5,), (1, 4), (6, 5), (0, 3), (), (8, 2), (3, 1)]:
+        rng = _rng("mlm", shape, str(dtype))
+        x = rng.normal(size=shape)
+        if shape == ():
+            t = np.array(0, dtype=np.int64)
+        else:
+            n, c = (1, shape[0]) if len(shape) == 1 else shape
+            t = multilabel_targets(rng, n, c).reshape(shape)
+        yield Case("multilabel_margin_loss", (np.asarray(x, dtype), t), {}, (True, False))
+
+
+GENERATORS: dict[str, Callable[[Any], Iterator[Case]]] = {
+    "l1_loss": l1_cases,
+    "mse_loss": mse_cases,
+    "smooth_l1_loss": smooth_l1_cases,
+    "huber_loss": huber_cases,
+    "poisson_nll_loss": poisson_cases,
+    "kl_div": kl_cases,
+    "margin_ranking_loss": margin_ranking_cases,
+    "multilabel_margin_loss": multilabel_margin_cases,
+}
+
+
+def all_cases(dtype: Any) -> list[Case]:
+    return [case for gen in GENERATORS.values() for case in gen(dtype)]
+
+
+def reductions_for(loss: str) -> tuple[str, ...]:
+    return ("none", "mean", "sum", "batchmean") if loss == "kl_div" else REDUCTIONS
+
+
+def deviates_empty(case: Case, reduction: str) -> bool:
+    """torch's multilabel_margin_loss 'mean' and 'sum' of an empty batch are uninitialised
+    memory (observed: the spec names only 'mean'); losskit gives nan and 0."""
+    x = case.arrays[0]
+    return (case.loss == "multilabel_margin_loss" and reduction != "none"
+            and x.ndim == 2 and x.shape[0] == 0)
+
+
+def torch_call(case: Case, reduction: str, requires_grad: bool = False,
+               grad_output: np.ndarray | None = None) -> tuple[np.ndarray, list, str]:
+    """The oracle: torch's value (and autograd gradients) for ``case``."""
+    import torch
+    import torch.nn.functional as F
+
+    tensors = [torch.from_numpy(a.copy()) for a in case.arrays]
+    for t, diff in zip(tensors, case.differentiable):
+        if requires_grad and diff:
+            t.requires_grad_(True)
+    options = {
+        k: torch.from_numpy(v.copy()) if isinstance(v, np.ndarray) else v
+        for k, v in case.options.items()
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = getattr(F, case.loss)(*tensors, reduction=reduction, **options)
+    grads: list = []
+    if requires_grad:
+        g = torch.ones_like(value) if grad_output is None else torch.from_numpy(grad_output)
+        value.backward(g)
+        grads = [t.grad.numpy() if t.grad is not None else None for t in tensors]
+    result = value.detach().numpy()
+    if deviates_empty(case, reduction):
+        # torch returns uninitialised memory here; losskit's nan / 0 is a recorded deviation
+        result = np.full_like(result, np.nan if reduction == "mean" else 0.0)
+    return result, grads, str(value.dtype).rsplit(".", 1)[-1]
