@@ -70,7 +70,7 @@ def kl_div(
     log_target = check_flag(fn, "log_target", log_target)
     xp = namespace(fn, input=input, target=target)
     require_float(fn, xp, input=input, target=target)
-    broadcast_shapes(fn, input=tuple(input.shape), target=tuple(target.shape))
+    shape = broadcast_shapes(fn, input=tuple(input.shape), target=tuple(target.shape))
     dtype = result_dtype(xp, input, target)
     x, y = astype(xp, input, dtype), astype(xp, target, dtype)
     if log_target:
@@ -83,7 +83,6 @@ def kl_div(
     if by_batch and not legacy:
         reduction = "sum"
     value = _reduction.apply(xp, loss, reduction)
-    shape = tuple(loss.shape)
     # torch's 'batchmean' divides by input.size(0) (not the target's); legacy args included
     batch = input.shape[0] if by_batch and input.ndim > 0 else 1
     if batch != 1:

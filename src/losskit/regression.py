@@ -370,6 +370,7 @@ def poisson_nll_loss(
     eps = check_number(fn, "eps", eps)
     xp = namespace(fn, input=input, target=target)
     require_real(fn, xp, input=input, target=target)
+    shape = broadcast_shapes(fn, input=tuple(input.shape), target=tuple(target.shape))
     dtype = result_dtype(xp, input, target)
     if is_integer(xp, dtype):
         dtype = default_float(xp, input)
@@ -388,7 +389,6 @@ def poisson_nll_loss(
         stirling = y_safe * xp.log(y_safe) - y_safe + 0.5 * xp.log(y_safe) + _HALF_LOG_2PI
         loss = loss + xp.where(counted, stirling, xp.zeros_like(stirling))
     value = _reduction.apply(xp, loss, reduction)
-    shape = tuple(loss.shape)
 
     def pullback(g: Array) -> tuple[Array | None, ...]:
         ge = _reduction.upstream(g, reduction, numel(loss))
