@@ -89,7 +89,8 @@ def mse_cases(dtype: Any) -> Iterator[Case]:
 
 
 def smooth_l1_cases(dtype: Any) -> Iterator[Case]:
-    yield from _pointwise("smooth_l1_loss", [{}, {"beta": 0.5}, {"beta": 0.0}, {"beta": 2.5}], dtype)
+    grid = [{}, {"beta": 0.5}, {"beta": 0.0}, {"beta": 2.5}]
+    yield from _pointwise("smooth_l1_loss", grid, dtype)
 
 
 def huber_cases(dtype: Any) -> Iterator[Case]:

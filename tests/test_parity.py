@@ -10,9 +10,10 @@ import warnings
 
 import numpy as np
 import pytest
-from cases import Case, all_cases, reductions_for, torch_call
 
 import losskit
+
+from cases import Case, all_cases, reductions_for, torch_call
 
 torch = pytest.importorskip("torch")
 
@@ -79,7 +80,7 @@ def test_torch_autograd_through_losskit(index):
     """On torch tensors, autograd through losskit's forward gives torch's own gradients."""
     case = CASES[np.float64][index]
     for reduction in reductions_for(case.loss):
-        expected_value, expected_grads, _ = torch_call(case, reduction, True)
+        _, expected_grads, _ = torch_call(case, reduction, True)
         tensors = [torch.from_numpy(a.copy()) for a in case.arrays]
         for t, diff in zip(tensors, case.differentiable):
             t.requires_grad_(diff)
