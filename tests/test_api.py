@@ -1,0 +1,91 @@
+"""The public API mirrors torch's: names, signatures, defaults, classes, repr."""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import numpy as np
+import pytest
+
+import losskit
+
+torch = pytest.importorskip("torch")
+
+FUNCTIONS = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "poisson_nll_loss", "kl_div",
+             "margin_ranking_loss", "multilabel_margin_loss"]
+CLASSES = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "PoissonNLLLoss", "KLDivLoss",
+           "MarginRankingLoss", "MultiLabelMarginLoss"]
+
+
+def _params(fn):
+    return [(p.name, p.default, p.kind) for p in inspect.signature(fn).parameters.values()]
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_signature_is_torchs(name):
+    assert _params(getattr(losskit, name)) == _params(getattr(torch.nn.functional, name))
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_class_constructor_signature_is_torchs(name):
+    ours = _params(getattr(losskit, name).__init__)
+    theirs = _params(getattr(torch.nn, name).__init__)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_default_repr_reads_like_torchs(name):
+    assert repr(getattr(losskit, name)()) == repr(getattr(torch.nn, name)())
+
+
+def test_repr_shows_the_options_that_differ_from_the_defaults():
+    assert repr(losskit.SmoothL1Loss(reduction="sum", beta=0.5)) == (
+        "SmoothL1Loss(reduction='sum', beta=0.5)"
+    )
+    assert repr(losskit.PoissonNLLLoss(log_input=False)) == "PoissonNLLLoss(log_input=False)"
+
+
+def test_instances_are_callable_and_forward_is_call():
+    x, y = np.array([2.0, 4.0, 6.0]), np.array([1.0, 3.0, 5.0])
+    loss = losskit.MSELoss(reduction="sum")
+    assert float(loss(x, y)) == float(loss.forward(x, y)) == 3.0
+    assert loss.options() == {"reduction": "sum"}
+
+
+def test_value_and_grad_accepts_an_instance_and_uses_its_options():
+    x, y = np.array([2.0, 4.0, 6.0]), np.array([1.0, 3.0, 5.0])
+    value, (dx, dy) = losskit.value_and_grad(losskit.SmoothL1Loss(reduction="sum", beta=2.0), x, y)
+    # d = 1 < beta = 2: L = 0.5 d² / 2 = 0.25 each, dL/dx = d / beta = 0.5
+    assert float(value) == 0.75
+    np.testing.assert_array_equal(dx, [0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(dy, [-0.5, -0.5, -0.5])
+
+
+def test_legacy_constructor_arguments_map_and_warn_at_construction():
+    with pytest.warns(UserWarning, match="please use reduction='sum' instead"):
+        loss = losskit.L1Loss(size_average=False)
+    assert loss.reduction == "sum"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss(np.ones(2), np.zeros(2))  # no warning at call time
+
+
+def test_poisson_class_is_called_with_log_input_first_like_torch():
+    x, y = np.array([2.0, 4.0, 6.0]), np.array([1.0, 3.0, 5.0])
+    ours = losskit.PoissonNLLLoss(log_input=False)(x, y)
+    theirs = torch.nn.PoissonNLLLoss(log_input=False)(torch.tensor(x), torch.tensor(y))
+    assert float(ours) == pytest.approx(float(theirs), rel=1e-12)  # -0.6036 (spec §22)
+
+
+def test_grad_returns_gradients_only_and_grad_output_scales():
+    x, y = np.array([1.0, 2.0]), np.array([0.0, 0.0])
+    (dx, dy) = losskit.grad(losskit.mse_loss, x, y, grad_output=3.0, reduction="sum")
+    np.testing.assert_array_equal(dx, 3.0 * 2 * x)  # d/dx sum (x-y)² = 2(x-y)
+    np.testing.assert_array_equal(dy, -dx)
+
+
+def test_all_exports():
+    assert sorted(losskit.__all__) == sorted(set(losskit.__all__))
+    for name in FUNCTIONS + CLASSES + ["value_and_grad", "grad"]:
+        assert name in losskit.__all__

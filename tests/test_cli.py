@@ -1,0 +1,59 @@
+"""``losskit demo`` prints the tutorial's seven examples with the values torch gives."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+from losskit.cli import main
+
+torch = pytest.importorskip("torch")
+
+
+def _torch_values() -> list[float]:
+    """The oracle: the seven tutorial calls in torch 2.13 (spec section 22)."""
+    nn, F = torch.nn, torch.nn.functional
+    x, y = torch.tensor([2.0, 4.0, 6.0]), torch.tensor([1.0, 3.0, 5.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [
+            float(nn.L1Loss()(x, y)),
+            float(nn.MSELoss()(x, y)),
+            float(nn.SmoothL1Loss()(x, y)),
+            float(nn.PoissonNLLLoss(log_input=False, full=False, eps=1e-8)(x, y)),
+            float(nn.KLDivLoss(reduction="mean")(F.log_softmax(x, 0),
+                                                 torch.tensor([0.3, 0.5, 0.2]))),
+            float(nn.MarginRankingLoss(margin=0.0)(torch.tensor([1.0, 2, 3]),
+                                                   torch.tensor([2.0, 3, 4]),
+                                                   torch.tensor([1.0, -1, 1]))),
+            float(nn.MultiLabelMarginLoss()(torch.tensor([[1.0, 2, 3, 4]]),
+                                            torch.tensor([[0, 3, -1, -1]]))),
+        ]
+
+
+def _printed(out: str) -> list[float]:
+    return [float(v) for v in re.findall(r"^   = (-?\d+\.\d{4})$", out, flags=re.M)]
+
+
+def test_demo_prints_torchs_seven_values(capsys):
+    assert main(["demo"]) == 0
+    printed = _printed(capsys.readouterr().out)
+    assert printed == [round(v, 4) for v in _torch_values()]
+    # the values the issue states, for the tutorial's four wrong outputs
+    assert printed[3:] == [-0.6036, 0.4378, 0.6667, 1.25]
+
+
+def test_python_dash_m_runs_the_demo():
+    out = subprocess.run([sys.executable, "-m", "losskit", "demo"], capture_output=True,
+                         text=True, check=True).stdout
+    assert len(_printed(out)) == 7
+    assert "[1.3069, -0.1589, -2.9588]" in out  # the poisson terms with reduction='none'
+
+
+def test_no_command_prints_usage_and_exits_2(capsys):
+    assert main([]) == 2
+    assert "usage: losskit" in capsys.readouterr().err
