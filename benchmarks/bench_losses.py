@@ -1,0 +1,119 @@
+"""losskit (NumPy) against torch (CPU, eager), side by side on the same float32 data.
+
+For every loss: the forward value, and the value with gradients (losskit.value_and_grad
+against torch's forward + backward, with every differentiable argument requiring grad).
+Runs alternate between the two libraries; the table shows medians and the ratio
+losskit / torch (below 1.0: losskit is faster).
+
+    python benchmarks/bench_losses.py [--repeat 15] [--only mse_loss,kl_div] [--markdown]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import losskit
+
+N = 4 * 1024 * 1024  # elements per array
+
+
+def _cases(rng: np.random.Generator) -> dict[str, tuple[tuple[np.ndarray, ...], dict[str, Any],
+                                                        tuple[bool, ...]]]:
+    f32 = np.float32
+    x = rng.normal(size=(2048, 2048)).astype(f32)
+    y = rng.normal(size=(2048, 2048)).astype(f32)
+    counts = rng.poisson(3.0, size=(2048, 2048)).astype(f32)
+    logits = rng.normal(size=(4096, 1024)).astype(f32)
+    log_q = (logits - np.log(np.exp(logits).sum(1, keepdims=True))).astype(f32)
+    p = rng.dirichlet(np.ones(1024), size=4096).astype(f32)
+    sign = rng.choice(np.array([-1.0, 1.0], f32), size=N)
+    n, c = 65536, 64
+    labels = np.full((n, c), -1, np.int64)
+    for k in range(4):  # four labels per sample, distinct
+        labels[:, k] = (np.arange(n) * (k + 1) + 7 * k) % c
+    return {
+        "l1_loss": ((x, y), {}, (True, True)),
+        "mse_loss": ((x, y), {}, (True, True)),
+        "smooth_l1_loss": ((x, y), {}, (True, True)),
+        "huber_loss": ((x, y), {}, (True, True)),
+        "poisson_nll_loss": ((x, counts), {}, (True, True)),
+        "kl_div": ((log_q, p), {"reduction": "batchmean"}, (True, True)),
+        "margin_ranking_loss": ((x.reshape(-1), y.reshape(-1), sign), {}, (True, True, True)),
+        "multilabel_margin_loss": ((rng.normal(size=(n, c)).astype(f32), labels), {},
+                                   (True, False)),
+    }
+
+
+def _time(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def bench(name: str, arrays, options, differentiable, repeat: int) -> dict[str, float]:
+    ours = getattr(losskit, name)
+    theirs = getattr(F, name)
+    tensors = [torch.from_numpy(a) for a in arrays]
+    leaves = [t.clone().requires_grad_(d) for t, d in zip(tensors, differentiable)]
+
+    def torch_backward() -> None:
+        for leaf in leaves:
+            leaf.grad = None
+        theirs(*leaves, **options).backward()
+
+    runs = {
+        "losskit forward": lambda: ours(*arrays, **options),
+        "torch forward": lambda: theirs(*tensors, **options),
+        "losskit value_and_grad": lambda: losskit.value_and_grad(ours, *arrays, **options),
+        "torch forward+backward": torch_backward,
+    }
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    for fn in runs.values():  # warm-up
+        fn()
+    for _ in range(repeat):
+        for key, fn in runs.items():  # alternate the libraries within each round
+            times[key].append(_time(fn))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--only", default="", help="comma-separated loss names")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    cases = _cases(np.random.default_rng(0))
+    only = [s for s in args.only.split(",") if s]
+    print(f"losskit {losskit.__version__} (NumPy {np.__version__}) vs torch {torch.__version__} "
+          f"CPU ({torch.get_num_threads()} threads); {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores; float32, {N:,} elements per input; median of "
+          f"{args.repeat} alternating runs (ms)\n")
+    header = (f"| {'loss':<24} | {'losskit fwd':>11} | {'torch fwd':>9} | {'ratio':>5} | "
+              f"{'losskit v&g':>11} | {'torch f+b':>9} | {'ratio':>5} |")
+    print(header)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    for name, (arrays, options, diff) in cases.items():
+        if only and name not in only:
+            continue
+        t = bench(name, arrays, options, diff, args.repeat)
+        ms = {k: v * 1e3 for k, v in t.items()}
+        print(f"| {name:<24} | {ms['losskit forward']:>11.2f} | {ms['torch forward']:>9.2f} | "
+              f"{ms['losskit forward'] / ms['torch forward']:>5.2f} | "
+              f"{ms['losskit value_and_grad']:>11.2f} | {ms['torch forward+backward']:>9.2f} | "
+              f"{ms['losskit value_and_grad'] / ms['torch forward+backward']:>5.2f} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
