@@ -56,6 +56,9 @@ def _cases(rng: np.random.Generator) -> dict[str, tuple[tuple[np.ndarray, ...], 
 
 
 def _time(fn: Callable[[], Any]) -> float:
+    # let the other library's worker threads (torch's OpenMP pool spin-waits after each
+    # parallel region) go idle, so that neither library is timed against the other's spinning
+    time.sleep(0.02)
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start

@@ -54,10 +54,15 @@ def sum_to_shape(xp: Any, grad: Array, shape: tuple[int, ...], full: tuple[int, 
     return xp.reshape(grad, shape) if tuple(grad.shape) != shape else grad
 
 
+def has_gradient(xp: Any, x: Array) -> bool:
+    """Floating arguments have gradients; integer ones (class indices) do not, as in torch."""
+    return is_float(xp, x.dtype) or bool(xp.isdtype(x.dtype, "complex floating"))
+
+
 def grad_like(xp: Any, grad: Array | None, x: Array, full: tuple[int, ...]) -> Array | None:
     """The gradient of argument ``x`` (broadcast to ``full`` in the loss) in ``x``'s shape
     and dtype; ``None`` for integer ``x``, which torch does not differentiate."""
-    if grad is None or not (is_float(xp, x.dtype) or xp.isdtype(x.dtype, "complex floating")):
+    if grad is None or not has_gradient(xp, x):
         return None
     return astype(xp, sum_to_shape(xp, grad, tuple(x.shape), full), x.dtype)
 

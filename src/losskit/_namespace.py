@@ -7,18 +7,24 @@ then uses only functions of the Python array API standard on it.
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import array_api_compat
 
 __all__ = [
+    "BLOCK",
     "Array",
     "astype",
+    "blockable",
     "default_float",
     "is_complex",
     "is_float",
     "is_integer",
     "is_lazy",
+    "map_blocks",
     "namespace",
     "numel",
     "result_dtype",
@@ -146,6 +152,71 @@ def as_array(xp: Any, x: Array) -> Array:
 def astype(xp: Any, x: Array, dtype: Any) -> Array:
     """``x`` in ``dtype``, without a copy when it already has it."""
     return x if x.dtype == dtype else xp.astype(x, dtype)
+
+
+#: Elements per block of the blockwise NumPy path: small enough that a block's temporaries
+#: stay in the CPU cache (and under malloc's mmap threshold), large enough to amortise
+#: Python's per-call overhead.
+BLOCK = 1 << 16
+
+
+def blockable(xp: Any, *arrays: Array) -> bool:
+    """Whether :func:`map_blocks` applies: large C-contiguous NumPy arrays of one shape.
+
+    NumPy evaluates an expression one operation at a time over whole arrays, so a loss
+    with five temporaries streams five arrays through memory. Evaluated block by block,
+    the temporaries stay in cache; the arithmetic (the loss's own array-API code) is the same.
+    """
+    first = arrays[0]
+    return (
+        array_api_compat.is_numpy_namespace(xp)
+        and numel(first) >= 2 * BLOCK
+        and all(
+            a.shape == first.shape and getattr(a, "flags", None) is not None
+            and a.flags.c_contiguous
+            for a in arrays
+        )
+    )
+
+
+def _threads() -> int:
+    """Worker threads of the blockwise path: ``LOSSKIT_NUM_THREADS``, else the usable cores."""
+    env = os.environ.get("LOSSKIT_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def map_blocks(fn: Callable[[int, tuple[Array, ...]], Any], *arrays: Array) -> list[Any]:
+    """``[fn(start, blocks) ...]`` over aligned flat ``BLOCK``-sized views of ``arrays``,
+    in order (see :func:`blockable`).
+
+    NumPy releases the GIL inside its loops, so the blocks are shared among a few threads,
+    each taking a contiguous run of them; the results come back in block order, so sums
+    of them do not depend on the thread count.
+    """
+    global _POOL
+    flat = [a.reshape(-1) for a in arrays]
+    starts = list(range(0, flat[0].shape[0], BLOCK))
+
+    def run(chunk: list[int]) -> list[Any]:
+        return [fn(i, tuple(f[i : i + BLOCK] for f in flat)) for i in chunk]
+
+    workers = min(_threads(), len(starts))
+    if workers == 1:
+        return run(starts)
+    if _POOL is None or _POOL._max_workers < workers:
+        _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="losskit")
+    per = -(-len(starts) // workers)
+    futures = [_POOL.submit(run, starts[k : k + per]) for k in range(0, len(starts), per)]
+    return [r for f in futures for r in f.result()]
 
 
 def take_last(xp: Any, x: Array, index: Array) -> Array:

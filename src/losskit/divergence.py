@@ -5,8 +5,9 @@ from __future__ import annotations
 import warnings
 
 from . import _reduction
-from ._gradients import Pullback, differentiable, grad_like
-from ._namespace import Array, as_array, astype, namespace, numel, result_dtype
+from ._elementwise import elementwise
+from ._gradients import Pullback, differentiable
+from ._namespace import Array, astype, namespace, result_dtype
 from ._validation import broadcast_shapes, check_flag, require_float
 
 __all__ = ["kl_div"]
@@ -72,33 +73,31 @@ def kl_div(
     require_float(fn, xp, input=input, target=target)
     shape = broadcast_shapes(fn, input=tuple(input.shape), target=tuple(target.shape))
     dtype = result_dtype(xp, input, target)
-    x, y = astype(xp, input, dtype), astype(xp, target, dtype)
-    if log_target:
-        p = xp.exp(y)
-        loss = p * (y - x)
-    else:
-        # xlogy(p, p): p == 0 contributes exactly 0; log of a negative p stays NaN (torch)
-        log_p = xp.log(xp.where(y == 0, xp.ones_like(y), y))
-        loss = y * log_p - y * x
-    if by_batch and not legacy:
-        reduction = "sum"
-    value = _reduction.apply(xp, loss, reduction)
-    # torch's 'batchmean' divides by input.size(0) (not the target's); legacy args included
-    batch = input.shape[0] if by_batch and input.ndim > 0 else 1
-    if batch != 1:
-        value = as_array(xp, value / batch)
 
-    def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = _reduction.upstream(g, reduction, numel(loss))
-        if batch != 1:
-            ge = ge / batch
+    def loss(x: Array, y: Array) -> Array:
         if log_target:
-            dx = -p * ge
-            dy = p * (y - x + 1.0) * ge
-        else:
-            dx = -y * ge
-            # torch's xlogy backward gives NaN at p == 0 (0/0), and at p < 0
-            dy = xp.where(y == 0, xp.full_like(y, float("nan")), log_p + 1.0 - x) * ge
-        return grad_like(xp, dx, input, shape), grad_like(xp, dy, target, shape)
+            return xp.exp(y) * (y - x)
+        # xlogy(p, p): p == 0 contributes exactly 0; log of a negative p stays NaN (torch)
+        return y * xp.log(xp.where(y == 0, xp.ones_like(y), y)) - y * x
 
-    return value, pullback
+    def derivatives(x: Array, y: Array) -> tuple[Array, Array]:
+        if log_target:
+            p = xp.exp(y)
+            return -p, p * (y - x + 1.0)
+        # torch's xlogy backward gives NaN at p == 0 (0/0), and at p < 0
+        log_p = xp.log(xp.where(y == 0, xp.full_like(y, float("nan")), y))
+        return -y, log_p + 1.0 - x
+
+    divisor, scale = None, 1.0
+    if by_batch:
+        # torch's 'batchmean' divides the sum by input.size(0), not the target's batch
+        batch = input.shape[0] if input.ndim > 0 else 1
+        if legacy:  # torch's quirk: the legacy reduction, then divided by the batch size
+            scale = 1.0 / batch
+        else:
+            reduction, divisor = "mean", batch
+    arrays = (astype(xp, input, dtype), astype(xp, target, dtype))
+    return elementwise(
+        xp, (input, target), arrays, shape, loss, derivatives, reduction,
+        divisor=divisor, scale=scale,
+    )

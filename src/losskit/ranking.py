@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from . import _reduction
-from ._gradients import Pullback, differentiable, grad_like
-from ._namespace import Array, astype, default_float, is_integer, namespace, numel, result_dtype
+from ._elementwise import elementwise
+from ._gradients import Pullback, differentiable
+from ._namespace import Array, astype, default_float, is_integer, namespace, result_dtype
 from ._validation import (
     broadcast_shapes,
     check_number,
@@ -71,20 +72,16 @@ def margin_ranking_loss(
     dtype = result_dtype(xp, input1, input2, target)
     if is_integer(xp, dtype):
         dtype = default_float(xp, input1)
-    x1, x2, y = (astype(xp, a, dtype) for a in (input1, input2, target))
-    diff = x1 - x2
-    z = margin - y * diff
-    # clip(min=0) has torch's clamp_min gradient: active at z == 0
-    loss = xp.clip(z, min=0.0)
-    value = _reduction.apply(xp, loss, reduction)
+    def loss(x1: Array, x2: Array, y: Array) -> Array:
+        # clip(min=0) has torch's clamp_min gradient: active at z == 0
+        return xp.clip(margin - y * (x1 - x2), min=0.0)
 
-    def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = xp.where(z >= 0, _reduction.upstream(g, reduction, numel(loss)), 0.0)
-        dx1 = -y * ge
-        return (
-            grad_like(xp, dx1, input1, shape),
-            grad_like(xp, -dx1, input2, shape),
-            grad_like(xp, -diff * ge, target, shape),
-        )
+    def derivatives(x1: Array, x2: Array, y: Array) -> tuple[Array, Array, Array]:
+        diff = x1 - x2
+        active = xp.astype(margin - y * diff >= 0, diff.dtype)
+        dx1 = -(y * active)
+        return dx1, -dx1, -(diff * active)
 
-    return value, pullback
+    originals = (input1, input2, target)
+    arrays = tuple(astype(xp, a, dtype) for a in originals)
+    return elementwise(xp, originals, arrays, shape, loss, derivatives, reduction)

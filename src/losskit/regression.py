@@ -12,8 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _reduction
-from ._gradients import Pullback, differentiable, grad_like
-from ._namespace import Array, astype, default_float, is_integer, namespace, numel, result_dtype
+from ._elementwise import elementwise
+from ._gradients import Pullback, differentiable
+from ._namespace import Array, astype, default_float, is_integer, namespace, result_dtype
 from ._validation import (
     broadcast_shapes,
     check_flag,
@@ -26,8 +27,11 @@ from ._validation import (
 
 __all__ = ["huber_loss", "l1_loss", "mse_loss", "poisson_nll_loss", "smooth_l1_loss"]
 
-# terms(xp, d) -> (elementwise loss of the difference d, thunk giving dL/dd)
-Terms = Callable[[Any, Array], tuple[Array, Callable[[], Array]]]
+# (loss of d, its derivative, and optionally the sum of the loss in fewer passes), as
+# functions of d = input - target
+Terms = tuple[
+    Callable[[Array], Array], Callable[[Array], Array], Callable[[Array], Array] | None
+]
 
 
 def _difference_loss(
@@ -36,7 +40,7 @@ def _difference_loss(
     target: Array,
     reduction: str,
     weight: Array | None,
-    terms: Terms,
+    terms: Callable[[Any], Terms],
     *,
     allow_int: bool = False,
     allow_complex: bool = False,
@@ -70,29 +74,64 @@ def _difference_loss(
             f"{fn}: reduction='mean' needs floating-point input or target, got "
             f"{input.dtype} and {target.dtype}; cast one of them to a floating dtype."
         )
-    d = astype(xp, input, dtype) - astype(xp, target, dtype)
-    loss, derivative = terms(xp, d)
+    of_d, derivative_of_d, total_of_d = terms(xp)
+
+    def derivatives(x: Array, y: Array) -> tuple[Array, Array]:
+        dx = derivative_of_d(x - y)
+        return dx, -dx
+
     divisor = None
-    if weight is not None:
-        loss = loss * weight
-        if weighted_mean_divides_by_weight and reduction == "mean":
-            # torch's weighted l1/mse: sum(w * L) / sum(w), with w of the input's shape
-            divisor = xp.sum(weight)
-    value = _reduction.apply(xp, loss, reduction, divisor)
+    if weight is not None and weighted_mean_divides_by_weight and reduction == "mean":
+        # torch's weighted l1/mse: sum(w * L) / sum(w), with w of the input's shape
+        divisor = xp.sum(weight)
+    return elementwise(
+        xp,
+        (input, target),
+        (astype(xp, input, dtype), astype(xp, target, dtype)),
+        shape,
+        lambda x, y: of_d(x - y),
+        derivatives,
+        reduction,
+        weight=weight,
+        divisor=divisor,
+        total=None if total_of_d is None else (lambda x, y: total_of_d(x - y)),
+    )
 
-    def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = _reduction.upstream(g, reduction, numel(loss) if divisor is None else divisor)
-        dd = derivative() * ge
-        if weight is not None:
-            dd = dd * weight
-        return grad_like(xp, dd, input, shape), grad_like(xp, -dd, target, shape)
 
-    return value, pullback
-
-
-def _l1_terms(xp: Any, d: Array) -> tuple[Array, Callable[[], Array]]:
+def _l1_terms(xp: Any) -> Terms:
     # d/dd |d| = sign(d): 0 at d = 0 (torch's subgradient), d/|d| for complex d
-    return xp.abs(d), lambda: xp.sign(d)
+    return xp.abs, xp.sign, None
+
+
+def _mse_terms(xp: Any) -> Terms:
+    return (lambda d: d * d), (lambda d: 2.0 * d), (lambda d: xp.vecdot(d, d))
+
+
+def _huber_terms(xp: Any, delta: float, scale: float = 1.0) -> Terms:
+    """``scale * huber_delta(d)``; smooth_l1(beta) is huber(delta=beta) / beta.
+
+    With ``c = clip(d, -delta, delta)``, ``c (d - c/2)`` is ``d²/2`` below delta and
+    ``delta (|d| - delta/2)`` above: one formula without a branch (no mask to evaluate),
+    whose derivative is ``c`` itself; at ``|d| = delta`` the derivative through ``c``
+    vanishes, so autograd has no tie to break. Its sum is ``c·d - c·c/2`` (two dot products).
+    """
+
+    def scaled(a: Array) -> Array:
+        return a * scale if scale != 1.0 else a
+
+    def clipped(d: Array) -> Array:
+        # minimum/maximum: plain ufuncs on NumPy, where array-api-compat's clip is a wrapper
+        return xp.minimum(xp.maximum(d, -delta), delta)
+
+    def loss(d: Array) -> Array:
+        c = clipped(d)
+        return scaled(c * (d - 0.5 * c))
+
+    def total(d: Array) -> Array:
+        c = clipped(d)
+        return scaled(xp.vecdot(c, d) - 0.5 * xp.vecdot(c, c))
+
+    return loss, lambda d: scaled(clipped(d)), total
 
 
 @differentiable
@@ -147,10 +186,6 @@ def l1_loss(
         allow_int=not weighted,
         allow_complex=not weighted,
     )
-
-
-def _mse_terms(xp: Any, d: Array) -> tuple[Array, Callable[[], Array]]:
-    return d * d, lambda: 2.0 * d
 
 
 @differentiable
@@ -248,13 +283,14 @@ def smooth_l1_loss(
             allow_complex=True,
         )
 
-    def terms(xp: Any, d: Array) -> tuple[Array, Callable[[], Array]]:
-        ad = xp.abs(d)
-        small = ad < beta
-        loss = xp.where(small, (0.5 / beta) * (d * d), ad - 0.5 * beta)
-        return loss, lambda: xp.where(small, d / beta, xp.sign(d))
-
-    return _difference_loss("smooth_l1_loss", input, target, reduction, None, terms)
+    return _difference_loss(
+        "smooth_l1_loss",
+        input,
+        target,
+        reduction,
+        None,
+        lambda xp: _huber_terms(xp, beta, 1.0 / beta),
+    )
 
 
 @differentiable
@@ -297,18 +333,13 @@ def huber_loss(
     )
     delta = check_number("huber_loss", "delta", delta, minimum=0.0, strict=True)
 
-    def terms(xp: Any, d: Array) -> tuple[Array, Callable[[], Array]]:
-        ad = xp.abs(d)
-        loss = xp.where(ad < delta, 0.5 * (d * d), delta * (ad - 0.5 * delta))
-        return loss, lambda: xp.clip(d, -delta, delta)
-
     return _difference_loss(
         "huber_loss",
         input,
         target,
         reduction,
         weight,
-        terms,
+        lambda xp: _huber_terms(xp, delta),
         same_dtype_as_input=True,
         weighted_mean_divides_by_weight=False,
     )
@@ -374,31 +405,38 @@ def poisson_nll_loss(
     dtype = result_dtype(xp, input, target)
     if is_integer(xp, dtype):
         dtype = default_float(xp, input)
-    x, y = astype(xp, input, dtype), astype(xp, target, dtype)
-    if log_input:
-        rate = xp.exp(x)
-        loss = rate - y * x
-    else:
-        shifted = x + eps
-        log_rate = xp.log(shifted)
-        loss = x - y * log_rate
-    if full:
-        counted = y > 1
-        # a safe stand-in where the term is masked out keeps log() away from y <= 0
-        y_safe = xp.where(counted, y, xp.ones_like(y) * 2.0)
-        stirling = y_safe * xp.log(y_safe) - y_safe + 0.5 * xp.log(y_safe) + _HALF_LOG_2PI
-        loss = loss + xp.where(counted, stirling, xp.zeros_like(stirling))
-    value = _reduction.apply(xp, loss, reduction)
 
-    def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = _reduction.upstream(g, reduction, numel(loss))
+    def loss(x: Array, y: Array) -> Array:
         if log_input:
-            dx, dy = (rate - y) * ge, -x * ge
+            terms = xp.exp(x) - y * x
         else:
-            dx, dy = (1.0 - y / shifted) * ge, -log_rate * ge
+            terms = x - y * xp.log(x + eps)
         if full:
-            dstirling = xp.log(y_safe) + 0.5 / y_safe
-            dy = dy + xp.where(counted, dstirling, xp.zeros_like(dstirling)) * ge
-        return grad_like(xp, dx, input, shape), grad_like(xp, dy, target, shape)
+            terms = terms + _stirling(xp, y)[0]
+        return terms
 
-    return value, pullback
+    def derivatives(x: Array, y: Array) -> tuple[Array, Array]:
+        if log_input:
+            dx, dy = xp.exp(x) - y, -x
+        else:
+            dx, dy = 1.0 - y / (x + eps), -xp.log(x + eps)
+        if full:
+            dy = dy + _stirling(xp, y)[1]
+        return dx, dy
+
+    arrays = (astype(xp, input, dtype), astype(xp, target, dtype))
+    return elementwise(xp, (input, target), arrays, shape, loss, derivatives, reduction)
+
+
+def _stirling(xp: Any, y: Array) -> tuple[Array, Array]:
+    """Stirling's ``log(y!) ≈ y log y - y + log(2π y) / 2`` and its derivative, where y > 1.
+
+    torch masks the term to 0 where ``y <= 1``; a stand-in ``y = 2`` there keeps the log
+    away from ``y <= 0`` (torch's own gradient is NaN at ``y = 0``: docs/deviations.md).
+    """
+    counted = y > 1
+    safe = xp.where(counted, y, xp.full_like(y, 2.0))
+    log_y = xp.log(safe)
+    zero = xp.zeros_like(y)
+    term = xp.where(counted, safe * log_y - safe + 0.5 * log_y + _HALF_LOG_2PI, zero)
+    return term, xp.where(counted, log_y + 0.5 / safe, zero)
