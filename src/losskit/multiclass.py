@@ -17,17 +17,17 @@ _MULTI_HOT = (
 )
 
 
-def _check_targets(fn: str, xp: Any, t: Array, n_classes: int) -> None:
+def _check_targets(fn: str, xp: Any, t: Array, n_classes: int, has_stop: Array) -> None:
     """Eager value checks of multilabel index targets (skipped for lazy arrays)."""
     if t.shape[0] == 0:
         return
-    if bool(xp.any((t < -1) | (t >= n_classes))):
-        low, high = int(xp.min(t)), int(xp.max(t))
+    low, high = int(xp.min(t)), int(xp.max(t))
+    if low < -1 or high >= n_classes:
         raise ValueError(
             f"{fn}: target must hold {_INDEX_FORMAT}, got values outside "
             f"[-1, {n_classes - 1}] (min {low}, max {high}); {_MULTI_HOT}."
         )
-    if n_classes >= 3:
+    if n_classes >= 3 and not bool(xp.all(has_stop)):
         # 0/1 everywhere and no -1: a multi-hot row, which torch would silently read as
         # the indices 0 and 1 repeated
         multi_hot = xp.all((t == 0) | (t == 1), axis=1)
@@ -103,30 +103,38 @@ def multilabel_margin_loss(
     n_classes = input.shape[-1] if input.ndim else 1
     x = xp.reshape(input, (-1, n_classes))
     t = xp.reshape(target, (-1, n_classes))
+    stop = t == -1
+    has_stop = xp.any(stop, axis=1)
+    # a row is read up to its first -1
+    length = xp.where(has_stop, xp.argmax(xp.astype(stop, xp.int8), axis=1), n_classes)
     eager = not (is_lazy(t) or is_lazy(x))
     if eager:
-        _check_targets(fn, xp, t, n_classes)
-    # a slot counts while no -1 has been seen in the row so far
-    seen_stop = xp.cumulative_sum(xp.astype(t == -1, xp.int32), axis=1)
-    valid = seen_stop == 0
-    index = xp.where(valid, t, xp.zeros_like(t))
-    lengths = xp.sum(xp.astype(valid, xp.int32), axis=1)
-    slots = int(xp.max(lengths)) if eager and t.shape[0] > 0 else n_classes
-    classes = xp.reshape(xp.arange(n_classes, dtype=t.dtype), (1, n_classes))
+        _check_targets(fn, xp, t, n_classes, has_stop)
+    # loop over slots (target positions) up to the longest row: torch's O(N·|J|·C) work
+    slots = int(xp.max(length)) if eager and t.shape[0] > 0 else n_classes
+    small = xp.int16 if n_classes < 2**15 else t.dtype  # cheaper one-hot comparisons
+    valid = xp.reshape(xp.arange(slots), (1, slots)) < length[:, None]
+    # each slot's class, -1 where the slot is not read (after the row's first -1)
+    index = xp.where(valid, xp.astype(t[:, :slots], small), xp.asarray(-1, dtype=small))
+    classes = xp.reshape(xp.arange(n_classes, dtype=small), (1, n_classes))
+    dtype = x.dtype
     is_target = xp.zeros(tuple(t.shape), dtype=xp.bool)
     for k in range(slots):
-        is_target = is_target | ((index[:, k : k + 1] == classes) & valid[:, k : k + 1])
-    # x[j] of each slot; the slot's margins against every non-target class
-    chosen = [take_last(xp, x, index[:, k]) for k in range(slots)]
+        is_target = is_target | (index[:, k : k + 1] == classes)
+    non_target = xp.astype(~is_target, dtype)
+    in_slot = [xp.astype(valid[:, k], dtype) for k in range(slots)]
+    # the margin of each slot's class j against every class i is 1 - (x[j] - x[i])
+    gather = xp.where(valid, t[:, :slots], xp.zeros_like(t[:, :slots]))
+    shifted = [take_last(xp, x, gather[:, k]) - 1.0 for k in range(slots)]
 
-    def active(k: int) -> tuple[Array, Array]:
-        z = (1.0 - chosen[k][:, None]) + x
-        return z, (z > 0) & ~is_target & valid[:, k : k + 1]
+    def hinge(k: int) -> Array:
+        # max(z, 0); the pullback below uses torch's strict z > 0 at exactly the margin
+        return xp.maximum(x - shifted[k][:, None], 0.0)
 
-    total = xp.zeros((x.shape[0],), dtype=x.dtype)
+    total = xp.zeros((x.shape[0],), dtype=dtype)
     for k in range(slots):
-        z, on = active(k)
-        total = total + xp.sum(xp.where(on, z, xp.zeros_like(z)), axis=1)
+        # the row sum over non-target classes is one fused product per slot
+        total = total + xp.vecdot(hinge(k), non_target, axis=-1) * in_slot[k]
     per_sample = total / n_classes
     if input.ndim <= 1:
         per_sample = xp.reshape(per_sample, ())
@@ -137,11 +145,11 @@ def multilabel_margin_loss(
         ge = xp.reshape(ge * xp.ones_like(per_sample), (-1, 1))
         dx = xp.zeros_like(x)
         for k in range(slots):
-            _, on = active(k)
-            on = xp.astype(on, x.dtype)
-            # each active pair (j, i): +1 on the non-target i, -1 on the target j
-            pairs = xp.sum(on, axis=1, keepdims=True)
-            dx = dx + on - xp.astype(index[:, k : k + 1] == classes, x.dtype) * pairs
+            # each active pair (j, i): +1 on the non-target i, -1 on the slot's class j
+            active = (x > shifted[k][:, None]) & ~is_target & valid[:, k : k + 1]
+            active = xp.astype(active, dtype)
+            pairs = xp.sum(active, axis=1, keepdims=True)
+            dx = dx + active - xp.astype(index[:, k : k + 1] == classes, dtype) * pairs
         shape = tuple(input.shape)
         return grad_like(xp, xp.reshape(dx * ge, shape), input, shape), None
 
