@@ -45,7 +45,7 @@ def test_shapes_that_do_not_broadcast(name):
     with pytest.raises(ValueError, match=rf"{name}: input of shape \(2, 3\) and target of "
                        r"shape \(4,\) cannot be broadcast together"):
         with pytest.warns(UserWarning) if name in ("l1_loss", "mse_loss") else _nothing():
-            getattr(losskit, name)(X, np.ones(4))
+            getattr(losskit, name)(X, np.ones(4), reduction="sum")
 
 
 class _nothing:
@@ -88,7 +88,7 @@ def test_option_types():
 def test_integer_inputs_refused_where_torch_refuses_them(name):
     with pytest.raises(TypeError, match=rf"{name}: `input` must be a floating-point array, "
                        r"got dtype int64; cast it first"):
-        getattr(losskit, name)(np.array([1, 2]), np.array([1.0, 2.0]))
+        getattr(losskit, name)(np.array([1, 2]), np.array([1.0, 2.0]), reduction="sum")
 
 
 def test_huber_integer_input_refused():
