@@ -43,7 +43,8 @@ def test_value_matches_torch(backend, dtype, index):
     case = CASES[np.dtype(dtype).type][index]
     for reduction in reductions_for(case.loss):
         expected, _, expected_dtype = torch_call(case, reduction)
-        *_, value = _call(backend, case, reduction)
+        _, arrays, _, value = _call(backend, case, reduction)
+        assert type(value) is type(arrays[0]), "the result keeps the inputs' array library"
         got = backend.to_numpy(value)
         assert got.shape == expected.shape, (case.id, reduction)
         assert backend.dtype_name(value) == expected_dtype, (case.id, reduction)
@@ -70,6 +71,7 @@ def test_gradients_match_torch_autograd(backend, dtype, index):
             if want is None:
                 assert got is None, case.id
                 continue
+            assert type(got) is type(arrays[0])
             got = backend.to_numpy(got)
             assert got.shape == array.shape and got.dtype == array.dtype, case.id
             _close(got, want, dtype)

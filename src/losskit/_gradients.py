@@ -14,7 +14,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, ParamSpec
 
-from ._namespace import Array, astype, is_float, namespace, shape_str
+from ._namespace import Array, as_array, astype, is_float, namespace, shape_str
 
 P = ParamSpec("P")
 Pullback = Callable[[Array], tuple[Array | None, ...]]
@@ -64,7 +64,7 @@ def grad_like(xp: Any, grad: Array | None, x: Array, full: tuple[int, ...]) -> A
     and dtype; ``None`` for integer ``x``, which torch does not differentiate."""
     if grad is None or not has_gradient(xp, x):
         return None
-    return astype(xp, sum_to_shape(xp, grad, tuple(x.shape), full), x.dtype)
+    return as_array(xp, astype(xp, sum_to_shape(xp, grad, tuple(x.shape), full), x.dtype))
 
 
 def _resolve(fn: Any) -> tuple[Forward, dict[str, Any]]:

@@ -89,7 +89,7 @@ def apply(xp: Any, loss: Array, reduction: str, divisor: Any = None) -> Array:
         divisor = numel(loss)
     if isinstance(divisor, int) and divisor == 0:
         # sum of nothing is 0; 0 * nan keeps the result attached to autograd graphs
-        return total * float("nan")
+        return as_array(xp, total * float("nan"))
     return as_array(xp, total / divisor)
 
 

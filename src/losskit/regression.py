@@ -270,26 +270,17 @@ def smooth_l1_loss(
     """
     reduction = _reduction.resolve("smooth_l1_loss", reduction, size_average, reduce)
     beta = check_number("smooth_l1_loss", "beta", beta, minimum=0.0)
-    if beta == 0.0:
-        # torch dispatches beta == 0 to l1_loss (integer 'none'/'sum' and complex included)
-        return _difference_loss(
-            "smooth_l1_loss",
-            input,
-            target,
-            reduction,
-            None,
-            _l1_terms,
-            allow_int=True,
-            allow_complex=True,
-        )
-
+    # torch dispatches beta == 0 to l1_loss (integer 'none'/'sum' and complex included)
+    as_l1 = beta == 0.0
     return _difference_loss(
         "smooth_l1_loss",
         input,
         target,
         reduction,
         None,
-        lambda xp: _huber_terms(xp, beta, 1.0 / beta),
+        _l1_terms if as_l1 else (lambda xp: _huber_terms(xp, beta, 1.0 / beta)),
+        allow_int=as_l1,
+        allow_complex=as_l1,
     )
 
 
