@@ -96,3 +96,28 @@ def test_small_broadcast_or_strided_arrays_take_the_plain_path():
     assert not blockable(np, x[:, 0], x[:, 1])  # strided views
     assert not blockable(np, np.ones(N), np.ones(1))
     assert not blockable(np, np.ones(100), np.ones(100))
+
+
+@pytest.mark.parametrize("grad_output", [2.5, np.asarray(0.5, np.float32)])
+def test_blockwise_gradients_scale_with_grad_output(grad_output):
+    """The gradients computed in the forward pass use value_and_grad's grad_output."""
+    x, y = _data("huber_loss", np.float32)
+    _, (dx1, dy1) = losskit.value_and_grad(losskit.huber_loss, x, y)
+    _, (dx, dy) = losskit.value_and_grad(losskit.huber_loss, x, y, grad_output=grad_output)
+    np.testing.assert_allclose(dx, dx1 * np.float32(grad_output), rtol=1e-6)
+    np.testing.assert_allclose(dy, dy1 * np.float32(grad_output), rtol=1e-6)
+
+
+def test_a_second_pullback_recomputes_whole_arrays():
+    from losskit._gradients import _FORWARDS, _PENDING
+
+    x, y = _data("mse_loss", np.float64)
+    token = _PENDING.set((None,))
+    try:
+        _, pullback = _FORWARDS[losskit.mse_loss](x, y)
+    finally:
+        _PENDING.reset(token)
+    first = pullback(np.asarray(1.0))
+    second = pullback(np.asarray(2.0))  # not the fused g: evaluated on the whole arrays
+    np.testing.assert_allclose(second[0], 2 * first[0], rtol=1e-12)
+    np.testing.assert_allclose(first[0], 2 * (x - y) / N, rtol=1e-12)  # d/dx mean (x-y)²

@@ -5,8 +5,12 @@ dtype; their shapes broadcast): ``loss(*arrays)``, the elementwise loss, and
 ``derivatives(*arrays)``, the partial derivative of the loss with respect to each array
 (``None`` where torch gives no gradient). This module multiplies by an optional weight,
 reduces (``_reduction``), and maps upstream gradients back to each argument's shape and
-dtype. On large NumPy arrays of one shape, ``'sum'``/``'mean'`` and the gradients are
-evaluated block by block (``_namespace.blockable``): the same functions, cache-sized pieces.
+dtype.
+
+On large NumPy arrays of one shape, ``'sum'``/``'mean'`` are evaluated block by block
+(``_namespace.blockable``): the same functions on cache-sized pieces. Inside
+``value_and_grad`` the gradients are then written in the same pass over the data, since the
+upstream gradient of a reduced loss is one number known before the forward runs.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import _reduction
-from ._gradients import Pullback, grad_like, has_gradient
+from ._gradients import Pullback, grad_like, has_gradient, pending_grad_output
 from ._namespace import Array, as_array, blockable, map_blocks, numel
 
 Derivatives = Callable[..., Sequence[Array | None]]
@@ -55,9 +59,20 @@ def elementwise(
     def weighted(terms: Array, w: Array | None) -> Array:
         return terms * w if weight is not None else terms
 
+    mean_divisor = numel(arrays[0]) if divisor is None else divisor
+    fused: list[tuple[Array | None, ...]] = []
     if blockwise:
+        pending = pending_grad_output()
+        fused_ge = None if pending is None else _scalar_upstream(pending[0])
+        if fused_ge is not None:
+            # value_and_grad with a scalar upstream gradient: gradients in the same pass
+            fused_ge = _reduction.upstream(fused_ge, reduction, mean_divisor) * scale
+            buffers = _grad_buffers(xp, originals, operands[: len(arrays)], derivatives)
 
-        def block_sum(_: int, block: tuple[Array, ...]) -> Array:
+        def block_sum(start: int, block: tuple[Array, ...]) -> Array:
+            if fused_ge is not None:
+                _write_grads(xp, buffers, start, block, len(arrays), derivatives, fused_ge,
+                             weight is not None)
             if total is not None and weight is None:
                 return total(*block)
             return xp.sum(weighted(loss(*block[: len(arrays)]), block[-1]))
@@ -65,24 +80,25 @@ def elementwise(
         parts = map_blocks(block_sum, *operands)
         # block sums accumulate in float64
         value = xp.asarray(sum(float(p) for p in parts), dtype=parts[0].dtype)
-        terms_count = numel(arrays[0])
         if reduction == "mean":
-            value = value / (terms_count if divisor is None else divisor)
+            value = value / mean_divisor
+        if fused_ge is not None:
+            fused.append(tuple(buffers))
     else:
         terms = weighted(loss(*arrays), weight)
-        terms_count = numel(terms)
+        mean_divisor = numel(terms) if divisor is None else divisor
         value = _reduction.apply(xp, terms, reduction, divisor)
     if scale != 1.0:
         value = value * scale
     value = as_array(xp, value)
 
     def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = _reduction.upstream(g, reduction, terms_count if divisor is None else divisor)
+        if fused:  # computed with this g in the forward pass (value_and_grad)
+            return fused.pop()
+        # whole-array evaluation: any g, and the blockwise case called a second time
+        ge = _reduction.upstream(g, reduction, mean_divisor)
         if scale != 1.0:
             ge = ge * scale
-        if blockwise:
-            return _blockwise_grads(xp, originals, operands, len(arrays), derivatives, ge,
-                                    weight is not None)
         grads = derivatives(*arrays)
         if weight is not None:
             ge = ge * weight
@@ -94,29 +110,40 @@ def elementwise(
     return value, pullback
 
 
-def _blockwise_grads(
+def _scalar_upstream(grad_output: Any) -> Any:
+    """value_and_grad's ``grad_output`` if it is one number (None: ones), else None."""
+    if grad_output is None:
+        return 1.0
+    if isinstance(grad_output, (int, float)) and not isinstance(grad_output, bool):
+        return float(grad_output)
+    if getattr(grad_output, "shape", None) == ():
+        return grad_output
+    return None
+
+
+def _grad_buffers(
+    xp: Any, originals: Sequence[Array], arrays: Sequence[Array], derivatives: Derivatives
+) -> list[Array | None]:
+    """Fresh arrays for the gradients of the differentiable arguments (blockwise path)."""
+    probe = derivatives(*[a[(0,) * a.ndim] for a in arrays])
+    return [
+        xp.empty(tuple(x.shape), dtype=x.dtype) if d is not None and has_gradient(xp, x) else None
+        for d, x in zip(probe, originals)
+    ]
+
+
+def _write_grads(
     xp: Any,
-    originals: Sequence[Array],
-    operands: Sequence[Array],
+    buffers: Sequence[Array | None],
+    start: int,
+    block: tuple[Array, ...],
     n_arrays: int,
     derivatives: Derivatives,
-    ge: Array,
+    ge: Any,
     weighted: bool,
-) -> tuple[Array | None, ...]:
-    """The gradients, block by block, written into fresh arrays (NumPy only)."""
-    first = derivatives(*[a[(0,) * a.ndim] for a in operands[:n_arrays]])
-    outputs = [
-        xp.empty(tuple(x.shape), dtype=x.dtype) if d is not None and has_gradient(xp, x) else None
-        for d, x in zip(first, originals)
-    ]
-    flat = [None if out is None else out.reshape(-1) for out in outputs]
-
-    def write(start: int, block: tuple[Array, ...]) -> None:
-        factor = ge * block[-1] if weighted else ge
-        for out, d in zip(flat, derivatives(*block[:n_arrays])):
-            if out is not None:
-                # NumPy only (see blockable): the product goes straight into the result
-                xp.multiply(d, factor, out=out[start : start + d.shape[0]])
-
-    map_blocks(write, *operands)
-    return tuple(outputs)
+) -> None:
+    """One block of the gradients, written into ``buffers`` (NumPy only, see blockable)."""
+    factor = ge * block[-1] if weighted else ge
+    for out, d in zip(buffers, derivatives(*block[:n_arrays])):
+        if out is not None:
+            xp.multiply(d, factor, out=out.reshape(-1)[start : start + d.shape[0]])

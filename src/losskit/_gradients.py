@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, ParamSpec
 
 from ._namespace import Array, as_array, astype, is_float, namespace, shape_str
@@ -21,6 +22,16 @@ Pullback = Callable[[Array], tuple[Array | None, ...]]
 Forward = Callable[..., tuple[Array, Pullback]]
 
 _FORWARDS: dict[Callable[..., Any], Forward] = {}
+
+# value_and_grad's grad_output while it runs a forward: a forward that can compute its
+# gradients in the same pass over the data (the blockwise NumPy path) reads it here
+_PENDING: ContextVar[tuple[Any] | None] = ContextVar("losskit_grad_output", default=None)
+
+
+def pending_grad_output() -> tuple[Any] | None:
+    """``(grad_output,)`` inside :func:`value_and_grad`'s forward (``None`` meaning ones),
+    else ``None``."""
+    return _PENDING.get()
 
 
 def differentiable(forward: Callable[P, tuple[Array, Pullback]]) -> Callable[P, Array]:
@@ -117,7 +128,11 @@ def value_and_grad(
             f"value_and_grad: options {sorted(options)} were given with a loss instance, "
             "which carries its own; set them on the instance or pass the function instead."
         )
-    value, pullback = forward(*arrays, **(bound or options))
+    token = _PENDING.set((grad_output,))
+    try:
+        value, pullback = forward(*arrays, **(bound or options))
+    finally:
+        _PENDING.reset(token)
     xp = namespace("value_and_grad", value=value)
     if grad_output is None:
         g = xp.ones_like(value)

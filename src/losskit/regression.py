@@ -110,26 +110,29 @@ def _mse_terms(xp: Any) -> Terms:
 def _huber_terms(xp: Any, delta: float, scale: float = 1.0) -> Terms:
     """``scale * huber_delta(d)``; smooth_l1(beta) is huber(delta=beta) / beta.
 
-    With ``c = clip(d, -delta, delta)``, ``c (d - c/2)`` is ``d²/2`` below delta and
-    ``delta (|d| - delta/2)`` above: one formula without a branch (no mask to evaluate),
-    whose derivative is ``c`` itself; at ``|d| = delta`` the derivative through ``c``
-    vanishes, so autograd has no tie to break. Its sum is ``c·d - c·c/2`` (two dot products).
+    With ``m = min(|d|, delta)``, ``m (|d| - m/2)`` is ``d²/2`` below delta and
+    ``delta (|d| - delta/2)`` above: one formula without a branch (no mask to evaluate);
+    at ``|d| = delta`` the derivative through ``m`` vanishes, so autograd has no tie to
+    break. Its sum is ``m·|d| - m·m/2`` (two dot products). The derivative is
+    ``clip(d, -delta, delta)``.
     """
 
     def scaled(a: Array) -> Array:
         return a * scale if scale != 1.0 else a
 
+    def loss(d: Array) -> Array:
+        ad = xp.abs(d)
+        m = xp.minimum(ad, delta)
+        return scaled(m * (ad - 0.5 * m))
+
+    def total(d: Array) -> Array:
+        ad = xp.abs(d)
+        m = xp.minimum(ad, delta)
+        return scaled(xp.vecdot(m, ad) - 0.5 * xp.vecdot(m, m))
+
     def clipped(d: Array) -> Array:
         # minimum/maximum: plain ufuncs on NumPy, where array-api-compat's clip is a wrapper
         return xp.minimum(xp.maximum(d, -delta), delta)
-
-    def loss(d: Array) -> Array:
-        c = clipped(d)
-        return scaled(c * (d - 0.5 * c))
-
-    def total(d: Array) -> Array:
-        c = clipped(d)
-        return scaled(xp.vecdot(c, d) - 0.5 * xp.vecdot(c, c))
 
     return loss, lambda d: scaled(clipped(d)), total
 
