@@ -263,3 +263,18 @@ def test_empty_inputs_give_nan_mean_and_zero_sum():
         assert float(losskit.__dict__[name](e, e, reduction="sum")) == 0.0
     x = np.zeros((0, 4))
     assert np.isnan(losskit.multilabel_margin_loss(x, np.zeros((0, 4), np.int64)))
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        [[np.inf, 0.5, 0.2, -1.0]],  # +inf at a target class
+        [[-np.inf, 0.5, 0.2, -1.0]],  # -inf at a target class
+        [[0.1, -np.inf, np.inf, 0.3]],  # infinities at non-targets
+        [[0.1, np.nan, 0.2, 0.3]],  # torch's kernel adds nothing for a NaN margin
+    ],
+)
+def test_multilabel_margin_special_values_match_torch(x):
+    t = np.array([[0, 3, -1, -1]])
+    ours, theirs = both("multilabel_margin_loss", np.array(x), t, reduction="none")
+    np.testing.assert_array_equal(ours, theirs)

@@ -121,20 +121,25 @@ def multilabel_margin_loss(
     is_target = xp.zeros(tuple(t.shape), dtype=xp.bool)
     for k in range(slots):
         is_target = is_target | (index[:, k : k + 1] == classes)
-    non_target = xp.astype(~is_target, dtype)
-    in_slot = [xp.astype(valid[:, k], dtype) for k in range(slots)]
+    non_target = ~is_target
     # the margin of each slot's class j against every class i is 1 - (x[j] - x[i])
     gather = xp.where(valid, t[:, :slots], xp.zeros_like(t[:, :slots]))
     shifted = [take_last(xp, x, gather[:, k]) - 1.0 for k in range(slots)]
-
-    def hinge(k: int) -> Array:
-        # max(z, 0); the pullback below uses torch's strict z > 0 at exactly the margin
-        return xp.maximum(x - shifted[k][:, None], 0.0)
+    zero = xp.zeros((), dtype=dtype)
+    # finite scores (checked on eager arrays) allow the fast form: max(z, 0) times a 0/1
+    # mask, summed as one product; otherwise masks select, so that inf - inf at a target
+    # class or a NaN margin adds nothing, as in torch's kernel
+    fast = eager and bool(xp.all(xp.isfinite(x)))
+    weights = xp.astype(non_target, dtype) if fast else None
 
     total = xp.zeros((x.shape[0],), dtype=dtype)
     for k in range(slots):
-        # the row sum over non-target classes is one fused product per slot
-        total = total + xp.vecdot(hinge(k), non_target, axis=-1) * in_slot[k]
+        z = x - shifted[k][:, None]
+        if weights is not None:
+            row = xp.vecdot(xp.maximum(z, zero), weights, axis=-1)
+        else:
+            row = xp.sum(xp.where((z > 0) & non_target, z, zero), axis=1)
+        total = total + xp.where(valid[:, k], row, zero)
     per_sample = total / n_classes
     if input.ndim <= 1:
         per_sample = xp.reshape(per_sample, ())
@@ -146,7 +151,7 @@ def multilabel_margin_loss(
         dx = xp.zeros_like(x)
         for k in range(slots):
             # each active pair (j, i): +1 on the non-target i, -1 on the slot's class j
-            active = (x > shifted[k][:, None]) & ~is_target & valid[:, k : k + 1]
+            active = (x > shifted[k][:, None]) & non_target & valid[:, k : k + 1]
             active = xp.astype(active, dtype)
             pairs = xp.sum(active, axis=1, keepdims=True)
             dx = dx + active - xp.astype(index[:, k : k + 1] == classes, dtype) * pairs
