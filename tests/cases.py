@@ -164,6 +164,136 @@ def multilabel_margin_cases(dtype: Any) -> Iterator[Case]:
         yield Case("multilabel_margin_loss", (np.asarray(x, dtype), t), {}, (True, False))
 
 
+def _index_target(rng, n_classes, shape, ignore=None):
+    t = rng.integers(0, n_classes, size=shape).astype(np.int64)
+    if ignore is not None and t.size:
+        t.reshape(-1)[:: 3] = ignore  # every third position ignored
+    return t
+
+
+INDEX_SHAPES = [((4,), ()), ((5, 4), (5,)), ((3, 4, 2), (3, 2)), ((2, 3, 2, 2), (2, 2, 2)),
+                ((0, 4), (0,)), ((1, 3), (1,))]
+
+
+def cross_entropy_cases(dtype: Any) -> Iterator[Case]:
+    grid = [
+        {}, {"weight": True}, {"ignore_index": 1}, {"label_smoothing": 0.2},
+        {"weight": True, "ignore_index": 2, "label_smoothing": 0.3}, {"label_smoothing": -0.5},
+    ]
+    for (xs, ts), options in itertools.product(INDEX_SHAPES, grid):
+        rng = _rng("ce", xs, ts, sorted(options.items(), key=str), str(dtype))
+        c = xs[1] if len(xs) > 1 else xs[0]
+        x = rng.normal(size=xs) * 2
+        opts = dict(options)
+        if opts.pop("weight", False):
+            opts["weight"] = rng.uniform(0.2, 2.0, size=c).astype(dtype)
+        t = _index_target(rng, c, ts, opts.get("ignore_index"))
+        yield Case("cross_entropy", (np.asarray(x, dtype), t), opts, (True, False))
+    # class probabilities: the target has the input's shape
+    for xs, options in itertools.product([(4,), (5, 4), (3, 4, 2)],
+                                         [{}, {"weight": True}, {"label_smoothing": 0.25}]):
+        rng = _rng("ce-p", xs, sorted(options.items(), key=str), str(dtype))
+        x = rng.normal(size=xs) * 2
+        y = rng.dirichlet(np.ones(xs[1] if len(xs) > 1 else xs[0]), size=1)
+        y = np.moveaxis(rng.uniform(0, 1, size=xs), 0, 0)
+        opts = dict(options)
+        if opts.pop("weight", False):
+            opts["weight"] = rng.uniform(0.2, 2.0, size=xs[1] if len(xs) > 1 else xs[0])
+            opts["weight"] = opts["weight"].astype(dtype)
+        yield Case("cross_entropy", (np.asarray(x, dtype), np.asarray(y, dtype)), opts)
+    rng = _rng("ce-extreme", str(dtype))
+    x = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0], [3.0, 3.0, 3.0]])
+    yield Case("cross_entropy", (np.asarray(x, dtype), np.array([1, 1, 2])), {}, (True, False))
+
+
+def nll_cases(dtype: Any) -> Iterator[Case]:
+    for (xs, ts), options in itertools.product(
+        INDEX_SHAPES, [{}, {"weight": True}, {"ignore_index": 0}, {"weight": True,
+                                                                    "ignore_index": 1}]
+    ):
+        rng = _rng("nll", xs, ts, sorted(options.items(), key=str), str(dtype))
+        c = xs[1] if len(xs) > 1 else xs[0]
+        x = np.log(rng.uniform(0.05, 1.0, size=xs))
+        opts = dict(options)
+        if opts.pop("weight", False):
+            opts["weight"] = rng.uniform(0.2, 2.0, size=c).astype(dtype)
+        t = _index_target(rng, c, ts, opts.get("ignore_index"))
+        yield Case("nll_loss", (np.asarray(x, dtype), t), opts, (True, False))
+
+
+BINARY_SHAPES = [(), (6,), (3, 4), (2, 3, 4), (0,), (0, 3)]
+
+
+def bce_cases(dtype: Any) -> Iterator[Case]:
+    for shape, weight in itertools.product(BINARY_SHAPES, (None, "full", "last")):
+        rng = _rng("bce", shape, weight, str(dtype))
+        x = rng.uniform(0.02, 0.98, size=shape)
+        y = rng.choice(np.array([0.02, 0.97, 0.3]), size=shape)  # interior: finite differences
+        opts = {}
+        if weight == "full":
+            opts["weight"] = rng.uniform(0.1, 2, size=shape).astype(dtype)
+        elif weight == "last" and len(shape) >= 1:
+            opts["weight"] = rng.uniform(0.1, 2, size=shape[-1:]).astype(dtype)
+        yield Case("binary_cross_entropy", (np.asarray(x, dtype), np.asarray(y, dtype)), opts)
+
+
+def bce_logits_cases(dtype: Any) -> Iterator[Case]:
+    grid = [{}, {"weight": "last"}, {"pos_weight": "last"}, {"pos_weight": "full",
+                                                            "weight": "full"}]
+    for shape, options in itertools.product(BINARY_SHAPES, grid):
+        rng = _rng("bcel", shape, sorted(options.items()), str(dtype))
+        x = rng.normal(size=shape) * 3
+        y = rng.uniform(0, 1, size=shape)
+        opts = {}
+        for name, kind in options.items():
+            if kind == "full":
+                opts[name] = rng.uniform(0.1, 3, size=shape).astype(dtype)
+            elif len(shape) >= 1:
+                opts[name] = rng.uniform(0.1, 3, size=shape[-1:]).astype(dtype)
+        yield Case("binary_cross_entropy_with_logits",
+                   (np.asarray(x, dtype), np.asarray(y, dtype)), opts)
+
+
+def soft_margin_cases(dtype: Any) -> Iterator[Case]:
+    for xs, ys in [((), ()), ((6,), (6,)), ((3, 4), (3, 4)), ((3, 4), (4,)), ((0, 2), (0, 2)),
+                   ((2, 3, 2), (1, 3, 2))]:
+        rng = _rng("softm", xs, ys, str(dtype))
+        x = rng.normal(size=xs) * 3
+        y = rng.choice(np.array([-1.0, 1.0]), size=ys)
+        yield Case("soft_margin_loss", (np.asarray(x, dtype), np.asarray(y, dtype)), {},
+                   (True, False))
+
+
+def multilabel_soft_margin_cases(dtype: Any) -> Iterator[Case]:
+    for xs, weight in itertools.product([(5,), (4, 5), (2, 3, 4), (0, 3), (1, 1)],
+                                        (None, "class", "full")):
+        rng = _rng("mlsm", xs, weight, str(dtype))
+        x = rng.normal(size=xs) * 2
+        y = rng.choice(np.array([0.0, 1.0]), size=xs)
+        opts = {}
+        if weight == "class":
+            opts["weight"] = rng.uniform(0.1, 2, size=xs[-1:]).astype(dtype)
+        elif weight == "full":
+            opts["weight"] = rng.uniform(0.1, 2, size=xs).astype(dtype)
+        yield Case("multilabel_soft_margin_loss", (np.asarray(x, dtype), np.asarray(y, dtype)),
+                   opts)
+
+
+def multi_margin_cases(dtype: Any) -> Iterator[Case]:
+    shapes = [((5, 4), (5,)), ((4,), ()), ((1, 3), ()), ((4,), (1,)), ((0, 3), (0,))]
+    grid = [{}, {"p": 2}, {"margin": 0.5, "weight": True}, {"p": 2, "margin": -0.2,
+                                                            "weight": True}]
+    for (xs, ts), options in itertools.product(shapes, grid):
+        rng = _rng("mm", xs, ts, sorted(options.items(), key=str), str(dtype))
+        c = xs[-1]
+        x = rng.normal(size=xs)
+        opts = dict(options)
+        if opts.pop("weight", False):
+            opts["weight"] = rng.uniform(0.2, 2, size=c).astype(dtype)
+        t = rng.integers(0, c, size=ts).astype(np.int64)
+        yield Case("multi_margin_loss", (np.asarray(x, dtype), t), opts, (True, False))
+
+
 GENERATORS: dict[str, Callable[[Any], Iterator[Case]]] = {
     "l1_loss": l1_cases,
     "mse_loss": mse_cases,
@@ -173,6 +303,13 @@ GENERATORS: dict[str, Callable[[Any], Iterator[Case]]] = {
     "kl_div": kl_cases,
     "margin_ranking_loss": margin_ranking_cases,
     "multilabel_margin_loss": multilabel_margin_cases,
+    "cross_entropy": cross_entropy_cases,
+    "nll_loss": nll_cases,
+    "binary_cross_entropy": bce_cases,
+    "binary_cross_entropy_with_logits": bce_logits_cases,
+    "soft_margin_loss": soft_margin_cases,
+    "multilabel_soft_margin_loss": multilabel_soft_margin_cases,
+    "multi_margin_loss": multi_margin_cases,
 }
 
 
@@ -185,11 +322,12 @@ def reductions_for(loss: str) -> tuple[str, ...]:
 
 
 def deviates_empty(case: Case, reduction: str) -> bool:
-    """torch's multilabel_margin_loss 'mean' and 'sum' of an empty batch are uninitialised
-    memory (observed: the spec names only 'mean'); losskit gives nan and 0."""
+    """torch's multilabel_margin_loss and multi_margin_loss 'mean' and 'sum' of an empty
+    batch are uninitialised memory (observed; the spec names only 'mean' for the first);
+    losskit gives nan and 0."""
     x = case.arrays[0]
-    return (case.loss == "multilabel_margin_loss" and reduction != "none"
-            and x.ndim == 2 and x.shape[0] == 0)
+    return (case.loss in ("multilabel_margin_loss", "multi_margin_loss")
+            and reduction != "none" and x.ndim == 2 and x.shape[0] == 0)
 
 
 def torch_call(case: Case, reduction: str, requires_grad: bool = False,

@@ -6,6 +6,7 @@ then uses only functions of the Python array API standard on it.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Callable
@@ -27,6 +28,7 @@ __all__ = [
     "map_blocks",
     "namespace",
     "numel",
+    "quiet",
     "result_dtype",
     "shape_str",
     "take_last",
@@ -83,6 +85,16 @@ def numel(x: Array) -> int:
 def shape_str(shape: tuple[int | None, ...]) -> str:
     """``(2, 3)``, ``(3,)`` and ``()``: shapes spelled the way Python spells tuples."""
     return str(tuple(shape))
+
+
+def quiet(xp: Any) -> contextlib.AbstractContextManager[Any]:
+    """Silence NumPy's floating-point warnings where torch computes silently (``log(0)``
+    before torch's clamp at -100, ``0 / 0`` for an all-ignored mean); a no-op elsewhere."""
+    if array_api_compat.is_numpy_namespace(xp):
+        import numpy as np
+
+        return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+    return contextlib.nullcontext()
 
 
 def is_float(xp: Any, dtype: Any) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ._namespace import Array, as_array, numel
+from ._namespace import Array, as_array, numel, quiet
 
 REDUCTIONS: tuple[str, ...] = ("none", "mean", "sum")
 
@@ -81,7 +81,7 @@ def resolve(
 def apply(xp: Any, loss: Array, reduction: str, divisor: Any = None) -> Array:
     """Reduce ``loss``; ``'mean'`` divides the sum by ``divisor`` (default: element count)."""
     if reduction == "none":
-        return loss
+        return as_array(xp, loss)
     total = as_array(xp, xp.sum(loss))
     if reduction == "sum":
         return total
@@ -90,7 +90,8 @@ def apply(xp: Any, loss: Array, reduction: str, divisor: Any = None) -> Array:
     if isinstance(divisor, int) and divisor == 0:
         # sum of nothing is 0; 0 * nan keeps the result attached to autograd graphs
         return as_array(xp, total * float("nan"))
-    return as_array(xp, total / divisor)
+    with quiet(xp):  # a divisor that is an array may be 0 (all targets ignored): 0/0 = nan
+        return as_array(xp, total / divisor)
 
 
 def upstream(g: Array, reduction: str, count: Any) -> Array:

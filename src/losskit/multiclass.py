@@ -1,4 +1,5 @@
-"""Multi-class and multi-label margin losses: multilabel_margin."""
+"""Multi-class and multi-label margin losses: multilabel_margin, multilabel_soft_margin,
+multi_margin."""
 
 from __future__ import annotations
 
@@ -6,10 +7,27 @@ from typing import Any
 
 from . import _reduction
 from ._gradients import Pullback, differentiable, grad_like
-from ._namespace import Array, is_lazy, namespace, numel, shape_str, take_last
-from ._validation import require_float, require_integer
+from ._math import sigmoid, softplus
+from ._namespace import (
+    Array,
+    astype,
+    is_lazy,
+    namespace,
+    numel,
+    quiet,
+    result_dtype,
+    shape_str,
+    take_last,
+)
+from ._validation import (
+    broadcast_shapes,
+    check_number,
+    require_float,
+    require_integer,
+    require_real,
+)
 
-__all__ = ["multilabel_margin_loss"]
+__all__ = ["multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss"]
 
 _INDEX_FORMAT = "class indices padded with -1 (e.g. [0, 3, -1, -1])"
 _MULTI_HOT = (
@@ -157,5 +175,187 @@ def multilabel_margin_loss(
             dx = dx + active - xp.astype(index[:, k : k + 1] == classes, dtype) * pairs
         shape = tuple(input.shape)
         return grad_like(xp, xp.reshape(dx * ge, shape), input, shape), None
+
+    return value, pullback
+
+
+@differentiable
+def multilabel_soft_margin_loss(
+    input: Array,
+    target: Array,
+    weight: Array | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> tuple[Array, Pullback]:
+    """Multi-label one-versus-all logistic loss, as torch's ``multilabel_soft_margin_loss``.
+
+    Per class ``L = -(y·log σ(x) + (1 - y)·log σ(-x))`` (computed as ``softplus(x) - y·x``),
+    times ``weight``; per sample the sum over the last axis divided by ``C``.
+
+    Args:
+        input: scores, ``(..., C)`` with at least one dimension.
+        target: multi-hot labels in ``{0, 1}`` (e.g. ``[1, 0, 0, 1]``; not checked, as in
+            torch), broadcasting with the input.
+        weight: optional weights broadcasting with the input (``(C)`` per class).
+        size_average: deprecated, see ``docs/reductions.md``.
+        reduce: deprecated, see ``docs/reductions.md``.
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'`` over samples (``docs/reductions.md``).
+
+    Shape:
+        ``'none'`` gives the broadcast shape without its last axis (``()`` for a 1-D input).
+
+    Returns:
+        The loss in the promoted floating dtype.
+
+    Notes:
+        Matches torch 2.13. The per-sample sum is divided by ``C = input.shape[-1]``, not by
+        the summed weights.
+
+    Example:
+        >>> import numpy as np
+        >>> x, y = np.array([[1.0, -2.0, 0.5, 3.0]]), np.array([[1, 0, 0, 1]])
+        >>> round(float(multilabel_soft_margin_loss(x, y)), 4)
+        0.3657
+    """
+    fn = "multilabel_soft_margin_loss"
+    reduction = _reduction.resolve(fn, reduction, size_average, reduce)
+    xp = namespace(fn, input=input, target=target, weight=weight)
+    require_float(fn, xp, input=input)
+    require_real(fn, xp, target=target, weight=weight)
+    if input.ndim == 0:
+        raise ValueError(f"{fn}: input must have a class axis, (C) or (N, C), got shape ().")
+    shapes = {"input": tuple(input.shape), "target": tuple(target.shape)}
+    if weight is not None:
+        shapes["weight"] = tuple(weight.shape)
+    full = broadcast_shapes(fn, **shapes)
+    dtype = result_dtype(xp, input, target, *(() if weight is None else (weight,)))
+    x, y = astype(xp, input, dtype), astype(xp, target, dtype)
+    w = None if weight is None else astype(xp, weight, dtype)
+    n_classes = input.shape[-1]
+    terms = softplus(xp, x) - y * x
+    if w is not None:
+        terms = terms * w
+    with quiet(xp):  # C = 0 gives 0 / 0 = nan, as in torch
+        per_sample = xp.sum(terms, axis=-1) / n_classes
+    value = _reduction.apply(xp, per_sample, reduction)
+
+    def pullback(g: Array) -> tuple[Array | None, ...]:
+        ge = _reduction.upstream(g, reduction, numel(per_sample)) * xp.ones_like(per_sample)
+        ge = ge[..., None] / n_classes
+        if w is not None:
+            ge = ge * w
+        return (
+            grad_like(xp, (sigmoid(xp, x) - y) * ge, input, full),
+            grad_like(xp, -x * ge, target, full),
+        )
+
+    return value, pullback
+
+
+def _margin_target(fn: str, xp: Any, input: Array, target: Array) -> tuple[int, ...]:
+    """torch's accepted target shapes for multi_margin_loss; returns the 'none' shape."""
+    require_integer(fn, xp, "target", target, "class indices")
+    batch = input.shape[0] if input.ndim == 2 else 1
+    tshape = tuple(target.shape)
+    if tshape == (batch,) or (tshape == () and batch == 1):
+        return () if tshape == () else tshape
+    raise ValueError(
+        f"{fn}: target must hold one class index per sample, shape ({batch},), got "
+        f"{shape_str(tshape)} for input of shape {shape_str(input.shape)}."
+    )
+
+
+@differentiable
+def multi_margin_loss(
+    input: Array,
+    target: Array,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Array | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> tuple[Array, Pullback]:
+    """Multi-class hinge loss, as ``torch.nn.functional.multi_margin_loss``.
+
+    Per sample with class ``y``: ``L = Σ_{i ≠ y} w[y]·max(0, margin - x[y] + x[i])^p / C``;
+    the weight of the *target* class multiplies every term.
+
+    Args:
+        input: scores ``(C)`` or ``(N, C)``.
+        target: integer class indices ``(N)`` (``()`` or ``(1,)`` for one sample).
+        p: ``1`` or ``2``.
+        margin: the required gap (may be negative, as in torch).
+        weight: optional per-class weights, shape ``(C)``.
+        size_average: deprecated, see ``docs/reductions.md``.
+        reduce: deprecated, see ``docs/reductions.md``.
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'`` over samples; ``'mean'`` divides by N,
+            not by the weights (``docs/reductions.md``).
+
+    Shape:
+        ``'none'`` gives the target's shape (``(N)``, ``()`` or ``(1,)``).
+
+    Returns:
+        The loss in the input's dtype.
+
+    Notes:
+        Matches torch 2.13 (strict ``> 0``: no gradient at exactly the margin). An empty batch
+        gives nan/0 where torch returns uninitialised memory (``docs/deviations.md``).
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[0.1, 0.2, 0.4, 0.8]])
+        >>> round(float(multi_margin_loss(x, np.array([3]))), 4)
+        0.325
+    """
+    fn = "multi_margin_loss"
+    reduction = _reduction.resolve(fn, reduction, size_average, reduce)
+    if isinstance(p, bool) or p not in (1, 2):
+        raise ValueError(
+            f"{fn}: `p` must be 1 or 2 (only p == 1 and p == 2 supported), got {p!r}."
+        )
+    margin = check_number(fn, "margin", margin)
+    xp = namespace(fn, input=input, target=target, weight=weight)
+    require_float(fn, xp, input=input)
+    if input.ndim not in (1, 2) or input.shape[-1] == 0:
+        raise ValueError(
+            f"{fn}: input must have shape (C) or (N, C) with C > 0, got {shape_str(input.shape)}."
+        )
+    out_shape = _margin_target(fn, xp, input, target)
+    n_classes = input.shape[-1]
+    if weight is not None and tuple(weight.shape) != (n_classes,):
+        raise ValueError(
+            f"{fn}: `weight` must be 1-D with one weight per class, shape ({n_classes},), "
+            f"got {shape_str(weight.shape)}."
+        )
+    x = xp.reshape(input, (-1, n_classes))
+    t = xp.reshape(target, (-1,))
+    if not is_lazy(t) and numel(t) and bool(xp.any((t < 0) | (t >= n_classes))):
+        bad = int(t[int(xp.argmax(xp.astype((t < 0) | (t >= n_classes), xp.int8)))])
+        raise IndexError(
+            f"{fn}: target {bad} is out of bounds for {n_classes} classes (valid class "
+            f"indices are 0..{n_classes - 1})."
+        )
+    classes = xp.arange(n_classes, dtype=t.dtype)
+    other = t[:, None] != classes
+    z = (margin - take_last(xp, x, t))[:, None] + x
+    active = (z > 0) & other  # torch's strict inequality; the target class never counts
+    zero = xp.zeros((), dtype=x.dtype)
+    hinge = xp.where(active, z, zero)
+    scale = (1.0 / n_classes) * (
+        xp.ones((x.shape[0],), dtype=x.dtype) if weight is None
+        else xp.take(astype(xp, weight, x.dtype), t)
+    )
+    per_sample = xp.sum(hinge if p == 1 else hinge * hinge, axis=1) * scale
+    value = _reduction.apply(xp, xp.reshape(per_sample, out_shape), reduction)
+
+    def pullback(g: Array) -> tuple[Array | None, ...]:
+        ge = _reduction.upstream(g, reduction, numel(per_sample))
+        ge = xp.reshape(ge * xp.ones_like(per_sample), (-1,)) * scale
+        slope = xp.astype(active, x.dtype) if p == 1 else 2.0 * hinge
+        dx = (slope - xp.astype(~other, x.dtype) * xp.sum(slope, axis=1, keepdims=True))
+        dx = xp.reshape(dx * ge[:, None], tuple(input.shape))
+        return grad_like(xp, dx, input, tuple(input.shape)), None
 
     return value, pullback

@@ -1,0 +1,29 @@
+"""Numerically stable building blocks shared by the losses (array API only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._namespace import Array
+
+
+def softplus(xp: Any, x: Array) -> Array:
+    """``log(1 + exp(x))`` without overflow: ``max(x, 0) + log1p(exp(-|x|))``."""
+    return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def log_sigmoid(xp: Any, x: Array) -> Array:
+    """``log σ(x) = -softplus(-x)``, finite for every finite x (x = -100 gives -100)."""
+    return -softplus(xp, -x)
+
+
+def sigmoid(xp: Any, x: Array) -> Array:
+    """``σ(x)`` as ``exp(log σ(x))``: full relative precision in both tails, no branch."""
+    return xp.exp(log_sigmoid(xp, x))
+
+
+def logsumexp(xp: Any, x: Array) -> Array:
+    """``log Σ exp(x)`` over the last axis, shifted by the row maximum (logits of ±1e4 stay
+    finite). A row of -inf gives -inf - (-inf) = NaN, and a +inf logit NaN, as in torch."""
+    top = xp.max(x, axis=-1, keepdims=True)
+    return xp.log(xp.sum(xp.exp(x - top), axis=-1)) + top[..., 0]
