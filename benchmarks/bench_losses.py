@@ -1,5 +1,9 @@
 """losskit (NumPy) against torch (CPU, eager), side by side on the same float32 data.
 
+Elementwise losses take 4,194,304-element inputs; cross_entropy and nll_loss (4096, 1000)
+logits; multilabel_margin (65536, 64) with four labels per row; multi_margin and
+multilabel_soft_margin (4096, 100).
+
 For every loss: the forward value, and the value with gradients (losskit.value_and_grad
 against torch's forward + backward, with every differentiable argument requiring grad).
 Runs alternate between the two libraries; the table shows medians and the ratio
@@ -42,6 +46,11 @@ def _cases(rng: np.random.Generator) -> dict[str, tuple[tuple[np.ndarray, ...], 
     labels = np.full((n, c), -1, np.int64)
     for k in range(4):  # four labels per sample, distinct
         labels[:, k] = (np.arange(n) * (k + 1) + 7 * k) % c
+    class_logits = rng.normal(size=(4096, 1000)).astype(f32)
+    classes = rng.integers(0, 1000, size=4096)
+    scores = rng.normal(size=(4096, 100)).astype(f32)
+    probs = rng.uniform(0.01, 0.99, size=(2048, 2048)).astype(f32)
+    labels01 = (rng.uniform(size=(2048, 2048)) > 0.5).astype(f32)
     return {
         "l1_loss": ((x, y), {}, (True, True)),
         "mse_loss": ((x, y), {}, (True, True)),
@@ -52,7 +61,19 @@ def _cases(rng: np.random.Generator) -> dict[str, tuple[tuple[np.ndarray, ...], 
         "margin_ranking_loss": ((x.reshape(-1), y.reshape(-1), sign), {}, (True, True, True)),
         "multilabel_margin_loss": ((rng.normal(size=(n, c)).astype(f32), labels), {},
                                    (True, False)),
+        "cross_entropy": ((class_logits, classes), {}, (True, False)),
+        "nll_loss": ((log_softmax(class_logits), classes), {}, (True, False)),
+        "binary_cross_entropy": ((probs, labels01), {}, (True, True)),
+        "binary_cross_entropy_with_logits": ((x, labels01), {}, (True, True)),
+        "soft_margin_loss": ((x, 2 * labels01 - 1), {}, (True, False)),
+        "multilabel_soft_margin_loss": ((scores, (scores > 0.3).astype(f32)), {}, (True, True)),
+        "multi_margin_loss": ((scores, classes % 100), {}, (True, False)),
     }
+
+
+def log_softmax(a: np.ndarray) -> np.ndarray:
+    top = a.max(axis=1, keepdims=True)
+    return (a - top - np.log(np.exp(a - top).sum(axis=1, keepdims=True))).astype(a.dtype)
 
 
 def _time(fn: Callable[[], Any]) -> float:
@@ -100,9 +121,9 @@ def main() -> None:
     only = [s for s in args.only.split(",") if s]
     print(f"losskit {losskit.__version__} (NumPy {np.__version__}) vs torch {torch.__version__} "
           f"CPU ({torch.get_num_threads()} threads); {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores; float32, {N:,} elements per input; median of "
+          f"{os.cpu_count()} cores; float32; median of "
           f"{args.repeat} alternating runs (ms)\n")
-    header = (f"| {'loss':<24} | {'losskit fwd':>11} | {'torch fwd':>9} | {'ratio':>5} | "
+    header = (f"| {'loss':<32} | {'losskit fwd':>11} | {'torch fwd':>9} | {'ratio':>5} | "
               f"{'losskit v&g':>11} | {'torch f+b':>9} | {'ratio':>5} |")
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
@@ -111,7 +132,7 @@ def main() -> None:
             continue
         t = bench(name, arrays, options, diff, args.repeat)
         ms = {k: v * 1e3 for k, v in t.items()}
-        print(f"| {name:<24} | {ms['losskit forward']:>11.2f} | {ms['torch forward']:>9.2f} | "
+        print(f"| {name:<32} | {ms['losskit forward']:>11.2f} | {ms['torch forward']:>9.2f} | "
               f"{ms['losskit forward'] / ms['torch forward']:>5.2f} | "
               f"{ms['losskit value_and_grad']:>11.2f} | {ms['torch forward+backward']:>9.2f} | "
               f"{ms['losskit value_and_grad'] / ms['torch forward+backward']:>5.2f} |",

@@ -13,9 +13,12 @@ import losskit
 torch = pytest.importorskip("torch")
 
 FUNCTIONS = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "poisson_nll_loss", "kl_div",
-             "margin_ranking_loss", "multilabel_margin_loss"]
+             "margin_ranking_loss", "multilabel_margin_loss", "cross_entropy", "nll_loss",
+             "binary_cross_entropy", "binary_cross_entropy_with_logits", "soft_margin_loss",
+             "multilabel_soft_margin_loss", "multi_margin_loss"]
 CLASSES = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "PoissonNLLLoss", "KLDivLoss",
-           "MarginRankingLoss", "MultiLabelMarginLoss"]
+           "MarginRankingLoss", "MultiLabelMarginLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+           "BCEWithLogitsLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss"]
 
 
 def _params(fn):
@@ -89,3 +92,17 @@ def test_all_exports():
     assert sorted(losskit.__all__) == sorted(set(losskit.__all__))
     for name in FUNCTIONS + CLASSES + ["value_and_grad", "grad"]:
         assert name in losskit.__all__
+
+
+def test_weighted_classes_store_their_weights_and_pass_them():
+    w = np.array([1.0, 2.0, 0.5])
+    x, t = np.array([[0.1, 0.9, -0.3], [1.0, 0.0, 0.2]]), np.array([1, 2])
+    loss = losskit.CrossEntropyLoss(weight=w, label_smoothing=0.1)
+    assert loss.options() == {"weight": w, "ignore_index": -100, "reduction": "mean",
+                              "label_smoothing": 0.1}
+    theirs = torch.nn.CrossEntropyLoss(weight=torch.tensor(w), label_smoothing=0.1)(
+        torch.tensor(x), torch.tensor(t))
+    assert float(loss(x, t)) == pytest.approx(float(theirs), rel=1e-12)
+    value, (dx, dt) = losskit.value_and_grad(loss, x, t)
+    assert float(value) == float(loss(x, t))
+    assert dt is None and dx.shape == x.shape

@@ -121,3 +121,33 @@ def test_a_second_pullback_recomputes_whole_arrays():
     second = pullback(np.asarray(2.0))  # not the fused g: evaluated on the whole arrays
     np.testing.assert_allclose(second[0], 2 * first[0], rtol=1e-12)
     np.testing.assert_allclose(first[0], 2 * (x - y) / N, rtol=1e-12)  # d/dx mean (x-y)²
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"weight": True}, {"label_smoothing": 0.2}, {"ignore_index": 3},
+     {"weight": True, "label_smoothing": 0.1, "ignore_index": 0, "reduction": "sum"}],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_row_blocks_match_torch(options, dtype):
+    """Logits large enough for row blocks; value_and_grad writes gradients in that pass."""
+    rng = np.random.default_rng(3)
+    n, c = 700, 400  # 280,000 logits: several row blocks, the last one partial
+    x = (rng.normal(size=(n, c)) * 3).astype(dtype)
+    t = rng.integers(0, c, size=n)
+    t[::7] = options.get("ignore_index", -100)
+    options = dict(options)
+    if options.pop("weight", False):
+        options["weight"] = rng.uniform(0.2, 2, size=c).astype(dtype)
+    assert blockable(np, x)
+    xt = torch.tensor(x, requires_grad=True)
+    topts = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}
+    expected = F.cross_entropy(xt, torch.tensor(t), **topts)
+    expected.backward()
+    value, (dx, dt) = losskit.value_and_grad(losskit.cross_entropy, x, t, **options)
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(value, expected.detach().numpy(), rtol=rtol)
+    np.testing.assert_allclose(losskit.cross_entropy(x, t, **options), value, rtol=rtol)
+    want = xt.grad.numpy()
+    np.testing.assert_allclose(dx, want, rtol=rtol, atol=rtol * np.abs(want).max())
+    assert dt is None and dx.dtype == dtype

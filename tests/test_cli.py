@@ -7,9 +7,11 @@ import subprocess
 import sys
 import warnings
 
+import numpy as np
 import pytest
 
 from losskit.cli import main
+from losskit.examples import examples
 
 torch = pytest.importorskip("torch")
 
@@ -42,15 +44,29 @@ def _printed(out: str) -> list[float]:
 def test_demo_prints_torchs_seven_values(capsys):
     assert main(["demo"]) == 0
     printed = _printed(capsys.readouterr().out)
-    assert printed == [round(v, 4) for v in _torch_values()]
+    assert printed[:7] == [round(v, 4) for v in _torch_values()]
     # the values the issue states, for the tutorial's four wrong outputs
-    assert printed[3:] == [-0.6036, 0.4378, 0.6667, 1.25]
+    assert printed[3:7] == [-0.6036, 0.4378, 0.6667, 1.25]
+
+
+def test_every_demo_example_matches_the_torch_class_of_the_same_name(capsys):
+    main(["demo"])
+    printed = _printed(capsys.readouterr().out)
+    assert len(printed) == len(examples()) >= 14
+    for value, example in zip(printed, examples()):
+        options = {k: torch.as_tensor(v) if isinstance(v, np.ndarray) else v
+                   for k, v in example.loss.options().items()}
+        module = getattr(torch.nn, type(example.loss).__name__)(**options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = float(module(*[torch.as_tensor(a) for a in example.arrays]))
+        assert value == round(expected, 4), example.call
 
 
 def test_python_dash_m_runs_the_demo():
     out = subprocess.run([sys.executable, "-m", "losskit", "demo"], capture_output=True,
                          text=True, check=True).stdout
-    assert len(_printed(out)) == 7
+    assert len(_printed(out)) == len(examples())
     assert "[1.3069, -0.1589, -2.9588]" in out  # the poisson terms with reduction='none'
 
 

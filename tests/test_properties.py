@@ -91,7 +91,19 @@ CALLS = {
     "kl_div": ([[-0.5, -1.0], [-2.0, -0.1]], [[0.0, 0.3], [0.5, 0.2]]),
     "margin_ranking_loss": ([0.5, -1.0, 2.0], [0.0, 1.0, 1.0], [1.0, -1.0, 1.0]),
     "multilabel_margin_loss": ([[0.5, -1.0, 2.0], [0.1, 0.2, 0.3]], [[2, 0, -1], [1, -1, 0]]),
+    "cross_entropy": ([[0.5, -1.0, 2.0], [0.1, 0.2, 0.3]], [2, 0]),
+    "nll_loss": ([[-0.5, -1.0, -2.0], [-0.1, -0.2, -0.3]], [2, 0]),
+    "binary_cross_entropy": ([[0.5, 0.1], [0.9, 0.3]], [[1.0, 0.0], [0.5, 1.0]]),
+    "binary_cross_entropy_with_logits": ([[0.5, -1.0], [2.0, 0.0]], [[1.0, 0.0], [0.5, 1.0]]),
+    "soft_margin_loss": ([[0.5, -1.0], [2.0, 0.0]], [[1.0, -1.0], [-1.0, 1.0]]),
+    "multilabel_soft_margin_loss": ([[0.5, -1.0], [2.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]]),
+    "multi_margin_loss": ([[0.5, -1.0, 2.0], [0.1, 0.2, 0.3]], [2, 0]),
 }
+# the weight each loss takes, or None
+WEIGHT = {"l1_loss": "input", "mse_loss": "input", "huber_loss": "input",
+          "cross_entropy": "class", "nll_loss": "class", "multi_margin_loss": "class",
+          "binary_cross_entropy": "input", "binary_cross_entropy_with_logits": "input",
+          "multilabel_soft_margin_loss": "input"}
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))
@@ -101,8 +113,14 @@ def test_no_input_is_modified(name, reduction):
     arrays = _frozen(*CALLS[name])
     before = [a.copy() for a in arrays]
     options = {"reduction": reduction}
-    if name in ("l1_loss", "mse_loss", "huber_loss"):
+    if WEIGHT.get(name) == "input":
         options["weight"] = _frozen(np.full(arrays[0].shape, 0.5))[0]
+    elif WEIGHT.get(name) == "class":
+        options["weight"] = _frozen(np.array([0.5, 1.0, 2.0]))[0]
+    if name == "binary_cross_entropy_with_logits":
+        options["pos_weight"] = _frozen(np.array([2.0, 0.5]))[0]
+    if name == "cross_entropy":
+        options["label_smoothing"] = 0.1
     if name == "poisson_nll_loss":
         options.update(log_input=False, full=True)
     _call(name, *arrays, **options)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import _reduction
-from ._gradients import Pullback, grad_like, has_gradient, pending_grad_output
+from ._gradients import Pullback, grad_like, has_gradient, pending_scalar_grad_output
 from ._namespace import Array, as_array, blockable, map_blocks, numel
 
 Derivatives = Callable[..., Sequence[Array | None]]
@@ -62,8 +62,7 @@ def elementwise(
     mean_divisor = numel(arrays[0]) if divisor is None else divisor
     fused: list[tuple[Array | None, ...]] = []
     if blockwise:
-        pending = pending_grad_output()
-        fused_ge = None if pending is None else _scalar_upstream(pending[0])
+        fused_ge = pending_scalar_grad_output()
         if fused_ge is not None:
             # value_and_grad with a scalar upstream gradient: gradients in the same pass
             fused_ge = _reduction.upstream(fused_ge, reduction, mean_divisor) * scale
@@ -108,17 +107,6 @@ def elementwise(
         )
 
     return value, pullback
-
-
-def _scalar_upstream(grad_output: Any) -> Any:
-    """value_and_grad's ``grad_output`` if it is one number (None: ones), else None."""
-    if grad_output is None:
-        return 1.0
-    if isinstance(grad_output, (int, float)) and not isinstance(grad_output, bool):
-        return float(grad_output)
-    if getattr(grad_output, "shape", None) == ():
-        return grad_output
-    return None
 
 
 def _grad_buffers(

@@ -28,10 +28,22 @@ _FORWARDS: dict[Callable[..., Any], Forward] = {}
 _PENDING: ContextVar[tuple[Any] | None] = ContextVar("losskit_grad_output", default=None)
 
 
-def pending_grad_output() -> tuple[Any] | None:
-    """``(grad_output,)`` inside :func:`value_and_grad`'s forward (``None`` meaning ones),
-    else ``None``."""
-    return _PENDING.get()
+def pending_scalar_grad_output() -> Any:
+    """Inside :func:`value_and_grad`'s forward, its ``grad_output`` when that is one number
+    (``1.0`` when not given; a 0-d array stays an array); otherwise ``None``.
+
+    A forward of a reduced loss that can compute its gradients in the same pass over the
+    data (the blockwise NumPy paths) reads it: the value's upstream gradient is that number.
+    """
+    pending = _PENDING.get()
+    if pending is None:
+        return None
+    grad_output = pending[0]
+    if grad_output is None:
+        return 1.0
+    if isinstance(grad_output, (int, float)) and not isinstance(grad_output, bool):
+        return float(grad_output)
+    return grad_output if getattr(grad_output, "shape", None) == () else None
 
 
 def differentiable(forward: Callable[P, tuple[Array, Pullback]]) -> Callable[P, Array]:

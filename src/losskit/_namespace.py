@@ -31,6 +31,7 @@ __all__ = [
     "quiet",
     "result_dtype",
     "shape_str",
+    "subtract_at",
     "take_last",
 ]
 
@@ -206,29 +207,52 @@ def _threads() -> int:
 _POOL: ThreadPoolExecutor | None = None
 
 
-def map_blocks(fn: Callable[[int, tuple[Array, ...]], Any], *arrays: Array) -> list[Any]:
-    """``[fn(start, blocks) ...]`` over aligned flat ``BLOCK``-sized views of ``arrays``,
-    in order (see :func:`blockable`).
+def map_blocks(
+    fn: Callable[[int, tuple[Array, ...]], Any], *arrays: Array, rows: bool = False
+) -> list[Any]:
+    """``[fn(start, blocks) ...]`` over aligned views of ``arrays`` of about ``BLOCK``
+    elements, in order (see :func:`blockable`): flat views, or with ``rows=True`` runs of
+    whole rows along axis 0 (``start`` is then the first row).
 
     NumPy releases the GIL inside its loops, so the blocks are shared among a few threads,
     each taking a contiguous run of them; the results come back in block order, so sums
     of them do not depend on the thread count.
     """
     global _POOL
-    flat = [a.reshape(-1) for a in arrays]
-    starts = list(range(0, flat[0].shape[0], BLOCK))
+    if rows:
+        views = list(arrays)
+        step = max(1, BLOCK // max(1, math.prod(arrays[0].shape[1:])))
+    else:
+        views = [a.reshape(-1) for a in arrays]
+        step = BLOCK
+    starts = list(range(0, views[0].shape[0], step))
 
     def run(chunk: list[int]) -> list[Any]:
-        return [fn(i, tuple(f[i : i + BLOCK] for f in flat)) for i in chunk]
+        return [fn(i, tuple(v[i : i + step] for v in views)) for i in chunk]
 
     workers = min(_threads(), len(starts))
-    if workers == 1:
+    if workers <= 1:
         return run(starts)
     if _POOL is None or _POOL._max_workers < workers:
         _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="losskit")
     per = -(-len(starts) // workers)
     futures = [_POOL.submit(run, starts[k : k + per]) for k in range(0, len(starts), per)]
     return [r for f in futures for r in f.result()]
+
+
+def subtract_at(xp: Any, a: Array, index: Array, values: Array) -> Array:
+    """``a`` with ``values[m]`` subtracted at ``a[m, index[m]]`` (``a`` is ``(M, C)``).
+
+    ``a`` must be a fresh array of the caller's: on NumPy it is updated in place (one
+    scattered write, where the array API has no scatter); elsewhere a one-hot mask is used.
+    """
+    if array_api_compat.is_numpy_array(a):
+        import numpy as np
+
+        a[np.arange(a.shape[0]), index] -= values
+        return a
+    classes = xp.arange(a.shape[-1], dtype=index.dtype, device=array_api_compat.device(a))
+    return a - xp.astype(index[:, None] == classes, a.dtype) * values[:, None]
 
 
 def take_last(xp: Any, x: Array, index: Array) -> Array:

@@ -175,8 +175,9 @@ def binary_cross_entropy_with_logits(
     dtype = target.dtype if xp.isdtype(target.dtype, "real floating") else input.dtype
 
     def loss(x: Array, y: Array, pw: Array | None = None) -> Array:
-        positive = 1.0 + (pw - 1.0) * y if pw is not None else 1.0
-        return (1.0 - y) * x + positive * softplus(xp, -x)
+        if pw is None:
+            return (1.0 - y) * x + softplus(xp, -x)
+        return (1.0 - y) * x + (1.0 + (pw - 1.0) * y) * softplus(xp, -x)
 
     def derivatives(x: Array, y: Array, pw: Array | None = None) -> tuple[Array | None, ...]:
         if pw is None:

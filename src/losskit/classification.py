@@ -11,18 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from . import _reduction
-from ._gradients import Pullback, differentiable, grad_like
+from ._gradients import Pullback, differentiable, grad_like, pending_scalar_grad_output
 from ._math import logsumexp
 from ._namespace import (
     Array,
     astype,
+    blockable,
     is_integer,
     is_lazy,
+    map_blocks,
     namespace,
     numel,
     quiet,
     result_dtype,
     shape_str,
+    subtract_at,
     take_last,
 )
 from ._validation import check_number, require_float
@@ -189,11 +192,11 @@ def nll_loss(
         if divisor is not None:
             with quiet(xp):
                 ge = ge / divisor
-        scale = -ge if picked_weight is None else -(picked_weight * ge)
+        scale = ge if picked_weight is None else picked_weight * ge
         scale = xp.where(keep, scale * xp.ones_like(picked), zero)
-        classes = xp.arange(x.shape[-1], dtype=safe.dtype)
-        onehot = xp.astype(safe[:, None] == classes, x.dtype)
-        dx = _classes_back(xp, onehot * scale[:, None], tuple(input.shape))
+        # d/dx[n, y_n] = -w[y_n]: one scattered value per row
+        dx = subtract_at(xp, xp.zeros(tuple(x.shape), dtype=x.dtype), safe, scale)
+        dx = _classes_back(xp, dx, tuple(input.shape))
         return grad_like(xp, dx, input, tuple(input.shape)), None
 
     return value, pullback
@@ -274,34 +277,66 @@ def cross_entropy(
         why if xp.isdtype(target.dtype, "real floating") else "",
     )
     n_classes = x.shape[-1]
-    lse = logsumexp(xp, x)
-    nll = lse - take_last(xp, x, safe)
+    ones = xp.ones((x.shape[0],), dtype=x.dtype)
     picked_weight = None if w is None else xp.take(w, safe)
-    terms = nll if w is None else picked_weight * nll
-    if smoothing > 0.0:
-        # Σ_c w_c (lse - x_c): every class's -log p, weighted
-        spread = (n_classes * lse - xp.sum(x, axis=-1) if w is None
-                  else xp.sum(w) * lse - xp.vecdot(x, w[None, :], axis=-1))
-        terms = (1.0 - smoothing) * terms + (smoothing / n_classes) * spread
-    zero = xp.zeros_like(terms)
-    losses = xp.where(keep, terms, zero)
-    value, divisor = _index_reduce(xp, losses, keep, picked_weight, reduction, out_shape)
+    wy = ones if picked_weight is None else picked_weight
+    zero = xp.zeros_like(ones)
+    # torch's 'mean' divisor: the summed weights of the non-ignored targets
+    divisor = xp.sum(xp.where(keep, wy, zero)) if reduction == "mean" else None
+    total_weight = float(n_classes) if w is None else xp.sum(w)
 
-    def pullback(g: Array) -> tuple[Array | None, ...]:
+    def row_upstream(g: Array) -> Array:
         ge = xp.reshape(g, (-1,)) if reduction == "none" else g
         if divisor is not None:
             with quiet(xp):
                 ge = ge / divisor
-        ge = xp.where(keep, ge * xp.ones_like(lse), zero)
-        p = xp.exp(x - lse[:, None])
-        classes = xp.arange(n_classes, dtype=safe.dtype)
-        onehot = xp.astype(safe[:, None] == classes, x.dtype)
-        # a = w ⊙ q with q = (1-ε) onehot + ε/C; dx = softmax · Σ a - a
-        wy = xp.ones_like(lse) if picked_weight is None else picked_weight
-        a = ((1.0 - smoothing) * wy)[:, None] * onehot
+        return xp.where(keep, ge * ones, zero)
+
+    def grad_rows(xb: Array, lse_b: Array, tb: Array, ge: Array, wy_b: Array) -> Array:
+        # with a = w ⊙ ((1-ε) onehot + ε/C): dx = softmax · Σa - a, times the upstream
+        suma = (1.0 - smoothing) * wy_b + (smoothing / n_classes) * total_weight
+        dx = xp.exp(xb - lse_b[:, None]) * (ge * suma)[:, None]
         if smoothing > 0.0:
-            a = a + (smoothing / n_classes) * (xp.ones_like(x) if w is None else w[None, :])
-        dx = (p * xp.sum(a, axis=-1, keepdims=True) - a) * ge[:, None]
+            spread = (ge * (smoothing / n_classes))[:, None]
+            dx = dx - (spread if w is None else spread * w[None, :])
+        return subtract_at(xp, dx, tb, ge * ((1.0 - smoothing) * wy_b))
+
+    fused: list[Array] = []
+    if blockable(xp, x):
+        # large NumPy logits: row blocks in cache (and threads); inside value_and_grad with
+        # a reduced loss, the gradient rows are written in the same pass
+        pending = pending_scalar_grad_output() if reduction != "none" else None
+        ge_rows = None if pending is None else row_upstream(xp.asarray(pending, dtype=x.dtype))
+        dx_all = None if ge_rows is None else xp.empty(tuple(x.shape), dtype=x.dtype)
+
+        def block(start: int, parts: tuple[Array, ...]) -> Array:
+            lse_b = logsumexp(xp, parts[0])
+            if dx_all is not None:
+                stop = start + parts[0].shape[0]
+                dx_all[start:stop, ...] = grad_rows(
+                    parts[0], lse_b, safe[start:stop], ge_rows[start:stop], wy[start:stop]
+                )
+            return lse_b
+
+        lse = xp.concat(map_blocks(block, x, rows=True))
+        if dx_all is not None:
+            fused.append(dx_all)
+    else:
+        lse = logsumexp(xp, x)
+    terms = wy * (lse - take_last(xp, x, safe))
+    if smoothing > 0.0:
+        # Σ_c w_c (lse - x_c): every class's -log p, weighted
+        spread = (n_classes * lse - xp.sum(x, axis=-1) if w is None
+                  else total_weight * lse - xp.vecdot(x, w[None, :], axis=-1))
+        terms = (1.0 - smoothing) * terms + (smoothing / n_classes) * spread
+    losses = xp.where(keep, terms, zero)
+    if reduction == "none":
+        value = _reduction.apply(xp, xp.reshape(losses, out_shape), "none")
+    else:
+        value = _reduction.apply(xp, losses, reduction, divisor)
+
+    def pullback(g: Array) -> tuple[Array | None, ...]:
+        dx = fused.pop() if fused else grad_rows(x, lse, safe, row_upstream(g), wy)
         dx = _classes_back(xp, dx, tuple(input.shape))
         return grad_like(xp, dx, input, tuple(input.shape)), None
 

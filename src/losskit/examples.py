@@ -1,0 +1,112 @@
+"""The built-in examples of ``losskit demo``: the tutorial's seven, then one per further loss.
+
+Each example is a loss instance, NumPy arrays and one line on what the number means; the
+numbers themselves are always computed (``{terms}`` and ``{total}`` in the meaning are filled
+with the loss's ``reduction='none'`` terms and their sum). The tests compare every value with
+torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .modules import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    KLDivLoss,
+    L1Loss,
+    Loss,
+    MarginRankingLoss,
+    MSELoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    NLLLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    call: str
+    inputs: str
+    loss: Loss
+    arrays: tuple[np.ndarray, ...]
+    meaning: str
+    tutorial: bool = False
+
+
+def log_softmax(v: np.ndarray, axis: int = -1) -> np.ndarray:
+    top = np.max(v, axis=axis, keepdims=True)
+    return v - (top + np.log(np.sum(np.exp(v - top), axis=axis, keepdims=True)))
+
+
+def examples() -> list[Example]:
+    x, y = np.array([2.0, 4.0, 6.0]), np.array([1.0, 3.0, 5.0])
+    logits = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+    return [
+        Example("L1Loss()(input, target)", "input = [2, 4, 6], target = [1, 3, 5]", L1Loss(),
+                (x, y), "each prediction is off by exactly 1, so the mean absolute error is 1.",
+                True),
+        Example("MSELoss()(input, target)", "same input and target", MSELoss(), (x, y),
+                "each squared error is 1² = 1; their mean is 1.", True),
+        Example("SmoothL1Loss()(input, target)", "same input and target", SmoothL1Loss(), (x, y),
+                "|error| = 1 is not below beta = 1, so each term is the linear branch "
+                "1 - 0.5 = 0.5.", True),
+        Example("PoissonNLLLoss(log_input=False, full=False, eps=1e-8)(input, target)",
+                "same input and target", PoissonNLLLoss(log_input=False, full=False, eps=1e-8),
+                (x, y),
+                "terms x - y·log(x) = {terms}: unequal, and the default reduction 'mean'\n"
+                "   makes one scalar of them (full=True would add log(y!) where y > 1).", True),
+        Example("KLDivLoss(reduction='mean')(log_softmax([2, 4, 6]), target)",
+                "target = [0.3, 0.5, 0.2]", KLDivLoss(reduction="mean"),
+                (log_softmax(x), np.array([0.3, 0.5, 0.2])),
+                "terms p·(log p - log q) = {terms} sum to {total}; 'mean' divides\n"
+                "   by the 3 elements ('batchmean', the true KL per sample, agrees for 1-D "
+                "input).", True),
+        Example("MarginRankingLoss(margin=0.0)(input1, input2, target)",
+                "input1 = [1, 2, 3], input2 = [2, 3, 4], target = [1, -1, 1]",
+                MarginRankingLoss(margin=0.0),
+                (np.array([1.0, 2.0, 3.0]), np.array([2.0, 3.0, 4.0]), np.array([1.0, -1, 1])),
+                "pairs 1 and 3 want input1 > input2 but are 1 short: terms {terms}, mean 2/3.",
+                True),
+        Example("MultiLabelMarginLoss()(input, target)",
+                "input = [[1, 2, 3, 4]], target = [[0, 3, -1, -1]]", MultiLabelMarginLoss(),
+                (np.array([[1.0, 2.0, 3.0, 4.0]]), np.array([[0, 3, -1, -1]])),
+                "targets {{0, 3}} vs non-targets {{1, 2}}: class 0 misses its margins by 2 + 3,\n"
+                "   class 3 by 0; (5 + 0) / C = 5/4.", True),
+        Example("CrossEntropyLoss()(logits, target)",
+                "logits = [[2, 0.5, -1], [0.1, 0.2, 3]], target = [0, 2]", CrossEntropyLoss(),
+                (logits, np.array([0, 2])),
+                "-log softmax of each true class = {terms}; the mean over the 2 samples."),
+        Example("NLLLoss()(log_softmax(logits), target)", "the same logits and target",
+                NLLLoss(), (log_softmax(logits), np.array([0, 2])),
+                "the same number: cross_entropy is log_softmax followed by nll_loss."),
+        Example("BCELoss()(probabilities, target)",
+                "probabilities = [0.9, 0.2, 0.6], target = [1, 0, 1]", BCELoss(),
+                (np.array([0.9, 0.2, 0.6]), np.array([1.0, 0.0, 1.0])),
+                "-log of the probability given to each true label = {terms}; their mean."),
+        Example("BCEWithLogitsLoss()(logits, target)",
+                "logits = [2.2, -1.4, 0.4] (sigmoid ≈ [0.9, 0.2, 0.6]), target = [1, 0, 1]",
+                BCEWithLogitsLoss(), (np.array([2.2, -1.4, 0.4]), np.array([1.0, 0.0, 1.0])),
+                "BCELoss of sigmoid(logits), computed without forming the probabilities."),
+        Example("SoftMarginLoss()(scores, target)",
+                "scores = [2, -0.5, 1], target = [1, 1, -1]", SoftMarginLoss(),
+                (np.array([2.0, -0.5, 1.0]), np.array([1.0, 1.0, -1.0])),
+                "log(1 + exp(-y·x)) = {terms}: small when the sign of the score is right."),
+        Example("MultiLabelSoftMarginLoss()(scores, target)",
+                "scores = [[1, -2, 0.5, 3]], multi-hot target = [[1, 0, 0, 1]]",
+                MultiLabelSoftMarginLoss(),
+                (np.array([[1.0, -2.0, 0.5, 3.0]]), np.array([[1.0, 0.0, 0.0, 1.0]])),
+                "a logistic loss per class, averaged over the C = 4 classes."),
+        Example("MultiMarginLoss()(scores, target)", "scores = [[0.1, 0.2, 0.4, 0.8]], "
+                "target = [3]", MultiMarginLoss(),
+                (np.array([[0.1, 0.2, 0.4, 0.8]]), np.array([3])),
+                "class 3 beats the others by 0.7, 0.6 and 0.4, short of the margin 1 by\n"
+                "   0.3 + 0.4 + 0.6 = 1.3; divided by C = 4."),
+    ]
