@@ -294,6 +294,89 @@ def multi_margin_cases(dtype: Any) -> Iterator[Case]:
         yield Case("multi_margin_loss", (np.asarray(x, dtype), t), opts, (True, False))
 
 
+def gaussian_nll_cases(dtype: Any) -> Iterator[Case]:
+    shapes = [((4, 3), (4, 3), (4, 3)), ((4, 3), (4, 3), (4,)), ((4, 3), (4, 3), (4, 1)),
+              ((4, 3), (4, 3), (1, 3)), ((), (), ()), ((5,), (5,), ()), ((2, 3), (2, 1), (2, 3)),
+              ((0, 3), (0, 3), (0, 3))]
+    for (xs, ys, vs), options in itertools.product(
+        shapes, [{}, {"full": True}, {"eps": 0.1, "full": True}]
+    ):
+        rng = _rng("gauss", xs, ys, vs, sorted(options.items()), str(dtype))
+        arrays = (rng.normal(size=xs), rng.normal(size=ys), rng.uniform(0.2, 2.0, size=vs))
+        yield Case("gaussian_nll_loss", tuple(np.asarray(a, dtype) for a in arrays), options,
+                   (True, True, True))
+
+
+def hinge_embedding_cases(dtype: Any) -> Iterator[Case]:
+    for (xs, ys), margin in itertools.product(POINTWISE_SHAPES, (1.0, 0.5)):
+        rng = _rng("hinge", xs, ys, margin, str(dtype))
+        x = _away_from(rng.uniform(-0.5, 2.5, size=xs), [margin])
+        y = rng.choice(np.array([1.0, -1.0, -1.0, 0.0]), size=ys)  # 0: torch's "other" rule
+        yield Case("hinge_embedding_loss", (np.asarray(x, dtype), np.asarray(y, dtype)),
+                   {"margin": margin}, (True, False))
+
+
+def cosine_embedding_cases(dtype: Any) -> Iterator[Case]:
+    shapes = [((5, 4), (5, 4), (5,)), ((4,), (4,), ()), ((5, 4), (1, 4), (5,)),
+              ((3, 4), (3, 4), (1,)), ((0, 4), (0, 4), (0,))]
+    for (s1, s2, ts), margin in itertools.product(shapes, (0.0, 0.3)):
+        rng = _rng("cos", s1, s2, ts, margin, str(dtype))
+        y = rng.choice(np.array([1.0, -1.0, 0.0]), size=ts)
+        arrays = (rng.normal(size=s1), rng.normal(size=s2), y)
+        yield Case("cosine_embedding_loss", tuple(np.asarray(a, dtype) for a in arrays),
+                   {"margin": margin}, (True, True, False))
+
+
+TRIPLET_SHAPES = [((5, 4),) * 3, ((4,),) * 3, ((2, 3, 4),) * 3, ((5, 4), (1, 4), (5, 4)),
+                  ((0, 4),) * 3]
+
+
+def triplet_cases(dtype: Any) -> Iterator[Case]:
+    grid = [{}, {"p": 1.0, "swap": True}, {"p": 3.0, "margin": 0.5}, {"p": float("inf")},
+            {"eps": 0.0, "swap": True}]
+    for shapes, options in itertools.product(TRIPLET_SHAPES, grid):
+        rng = _rng("triplet", shapes, sorted(options.items()), str(dtype))
+        arrays = tuple(np.asarray(rng.normal(size=s), dtype) for s in shapes)
+        yield Case("triplet_margin_loss", arrays, options, (True, True, True))
+
+
+def triplet_distance_cases(dtype: Any) -> Iterator[Case]:
+    for shapes, options in itertools.product(TRIPLET_SHAPES[:4], [{}, {"swap": True,
+                                                                       "margin": 0.7}]):
+        rng = _rng("tripletd", shapes, sorted(options.items()), str(dtype))
+        arrays = tuple(np.asarray(rng.normal(size=s), dtype) for s in shapes)
+        yield Case("triplet_margin_with_distance_loss", arrays, options, (True, True, True))
+
+
+def ctc_cases(dtype: Any) -> Iterator[Case]:
+    """Mixed lengths in a batch, repeated labels, empty targets, infeasible samples."""
+    T, C = 8, 5
+    layouts = [
+        ("padded", [8, 6, 3, 5], [3, 2, 0, 3], {}),
+        ("padded", [8, 2, 5, 7], [3, 2, 2, 1], {"zero_infinity": True}),  # 2 steps, "a a"
+        ("padded", [8, 2, 5, 7], [3, 2, 2, 1], {}),  # infeasible: inf
+        ("concatenated", [8, 7, 6, 8], [2, 3, 1, 4], {"blank": 2}),
+        ("unbatched", [8], [3], {}),
+    ]
+    for layout, il, tl, options in layouts:
+        rng = _rng("ctc", layout, il, tl, sorted(options.items()), str(dtype))
+        blank = options.get("blank", 0)
+        n = len(il)
+        x = rng.normal(size=(T, n, C))
+        lp = x - np.log(np.exp(x).sum(-1, keepdims=True))
+        labels = [c for c in range(C) if c != blank]
+        tgt = rng.choice(np.array(labels), size=(n, 4))
+        tgt[:, 1] = tgt[:, 0]  # repeated labels need a blank between them
+        if layout == "concatenated":
+            tgt = np.concatenate([tgt[i, : tl[i]] for i in range(n)])
+        if layout == "unbatched":  # a 1-D target is the concatenated form: exactly tl labels
+            lp, tgt = lp[:, 0, :], tgt[0, : tl[0]]
+        arrays = (np.asarray(lp, dtype), tgt.astype(np.int64), np.array(il), np.array(tl))
+        if layout == "unbatched":
+            arrays = (arrays[0], arrays[1], np.array(il[0]), np.array(tl[0]))
+        yield Case("ctc_loss", arrays, options, (True, False, False, False))
+
+
 GENERATORS: dict[str, Callable[[Any], Iterator[Case]]] = {
     "l1_loss": l1_cases,
     "mse_loss": mse_cases,
@@ -310,6 +393,12 @@ GENERATORS: dict[str, Callable[[Any], Iterator[Case]]] = {
     "soft_margin_loss": soft_margin_cases,
     "multilabel_soft_margin_loss": multilabel_soft_margin_cases,
     "multi_margin_loss": multi_margin_cases,
+    "gaussian_nll_loss": gaussian_nll_cases,
+    "hinge_embedding_loss": hinge_embedding_cases,
+    "cosine_embedding_loss": cosine_embedding_cases,
+    "triplet_margin_loss": triplet_cases,
+    "triplet_margin_with_distance_loss": triplet_distance_cases,
+    "ctc_loss": ctc_cases,
 }
 
 

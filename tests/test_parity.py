@@ -51,8 +51,13 @@ def test_value_matches_torch(backend, dtype, index):
         _close(got, expected, dtype)
 
 
+# ctc_loss's gradient is the true derivative, torch's adds exp(log_probs) (a documented
+# deviation): test_sequence.py compares it through log_softmax instead
+TORCH_GRADIENT = [i for i, c in enumerate(CASES[np.float64]) if c.loss != "ctc_loss"]
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("index", range(len(CASES[np.float64])))
+@pytest.mark.parametrize("index", TORCH_GRADIENT)
 def test_gradients_match_torch_autograd(backend, dtype, index):
     case = CASES[np.dtype(dtype).type][index]
     for reduction in reductions_for(case.loss):
@@ -77,7 +82,7 @@ def test_gradients_match_torch_autograd(backend, dtype, index):
             _close(got, want, dtype)
 
 
-@pytest.mark.parametrize("index", range(len(CASES[np.float64])))
+@pytest.mark.parametrize("index", TORCH_GRADIENT)
 def test_torch_autograd_through_losskit(index):
     """On torch tensors, autograd through losskit's forward gives torch's own gradients."""
     case = CASES[np.float64][index]

@@ -5,9 +5,10 @@ from .binary import binary_cross_entropy, binary_cross_entropy_with_logits, soft
 from .classification import cross_entropy, nll_loss
 from .divergence import kl_div
 from .modules import (
-    BCELoss,
-    BCEWithLogitsLoss,
-    CrossEntropyLoss,
+    CosineEmbeddingLoss,
+    CTCLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
@@ -15,23 +16,37 @@ from .modules import (
     MarginRankingLoss,
     MSELoss,
     MultiLabelMarginLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
+from .modules_classification import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     NLLLoss,
-    PoissonNLLLoss,
-    SmoothL1Loss,
     SoftMarginLoss,
 )
 from .multiclass import multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss
-from .ranking import margin_ranking_loss
+from .probabilistic import gaussian_nll_loss
+from .ranking import cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss
 from .regression import huber_loss, l1_loss, mse_loss, poisson_nll_loss, smooth_l1_loss
+from .sequence import ctc_loss
+from .triplet import pairwise_distance, triplet_margin_loss, triplet_margin_with_distance_loss
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CTCLoss",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
     "HuberLoss",
     "KLDivLoss",
     "L1Loss",
@@ -45,11 +60,17 @@ __all__ = [
     "PoissonNLLLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "__version__",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "cosine_embedding_loss",
     "cross_entropy",
+    "ctc_loss",
+    "gaussian_nll_loss",
     "grad",
+    "hinge_embedding_loss",
     "huber_loss",
     "kl_div",
     "l1_loss",
@@ -59,8 +80,11 @@ __all__ = [
     "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
+    "pairwise_distance",
     "poisson_nll_loss",
     "smooth_l1_loss",
     "soft_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
     "value_and_grad",
 ]

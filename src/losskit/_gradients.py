@@ -90,6 +90,17 @@ def grad_like(xp: Any, grad: Array | None, x: Array, full: tuple[int, ...]) -> A
     return as_array(xp, astype(xp, sum_to_shape(xp, grad, tuple(x.shape), full), x.dtype))
 
 
+def forward_of(fn: Any) -> Any:
+    """The registered forward ``(value, pullback)`` of a losskit function, or of a
+    ``functools.partial`` of one (its arguments bound); ``None`` for anything else."""
+    if isinstance(fn, functools.partial):
+        forward = _FORWARDS.get(fn.func)
+        if forward is None:
+            return None
+        return functools.partial(forward, *fn.args, **fn.keywords)
+    return _FORWARDS.get(fn)
+
+
 def _resolve(fn: Any) -> tuple[Forward, dict[str, Any]]:
     forward = _FORWARDS.get(fn)
     if forward is not None:

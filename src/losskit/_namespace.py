@@ -21,6 +21,7 @@ __all__ = [
     "astype",
     "blockable",
     "default_float",
+    "gather_last",
     "is_complex",
     "is_float",
     "is_integer",
@@ -253,6 +254,16 @@ def subtract_at(xp: Any, a: Array, index: Array, values: Array) -> Array:
         return a
     classes = xp.arange(a.shape[-1], dtype=index.dtype, device=array_api_compat.device(a))
     return a - xp.astype(index[:, None] == classes, a.dtype) * values[:, None]
+
+
+def gather_last(xp: Any, x: Array, index: Array) -> Array:
+    """``x[..., index[..., k]]`` along the last axis, for ``index`` of shape
+    ``x.shape[:-1] + (K,)``: ``take_along_axis``, or a one-hot contraction on Dask."""
+    if hasattr(xp, "take_along_axis") and not array_api_compat.is_dask_array(x):
+        return xp.take_along_axis(x, index, axis=-1)
+    classes = xp.arange(x.shape[-1], dtype=index.dtype, device=array_api_compat.device(x))
+    onehot = index[..., None] == classes
+    return xp.sum(xp.where(onehot, x[..., None, :], xp.zeros_like(x[..., None, :])), axis=-1)
 
 
 def take_last(xp: Any, x: Array, index: Array) -> Array:

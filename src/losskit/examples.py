@@ -13,20 +13,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from .modules import (
-    BCELoss,
-    BCEWithLogitsLoss,
-    CrossEntropyLoss,
     KLDivLoss,
     L1Loss,
     Loss,
     MarginRankingLoss,
     MSELoss,
     MultiLabelMarginLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+)
+from .modules_classification import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     NLLLoss,
-    PoissonNLLLoss,
-    SmoothL1Loss,
     SoftMarginLoss,
 )
 

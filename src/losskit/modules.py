@@ -1,4 +1,5 @@
-"""The ``torch.nn``-style loss classes: thin shells that store options and call a function.
+"""The ``torch.nn``-style loss classes: thin shells that store options and call a function
+(the classification family is in ``modules_classification.py``).
 
 Constructors take torch's signatures (legacy ``size_average``/``reduce`` are mapped to a
 ``reduction`` string at construction, with torch's warning); ``reduction`` itself is
@@ -14,29 +15,29 @@ from typing import Any, ClassVar
 
 from ._namespace import Array
 from ._reduction import legacy_reduction
-from .binary import binary_cross_entropy, binary_cross_entropy_with_logits, soft_margin_loss
-from .classification import cross_entropy, nll_loss
 from .divergence import kl_div
-from .multiclass import multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss
-from .ranking import margin_ranking_loss
+from .multiclass import multilabel_margin_loss
+from .probabilistic import gaussian_nll_loss
+from .ranking import cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss
 from .regression import huber_loss, l1_loss, mse_loss, poisson_nll_loss, smooth_l1_loss
+from .sequence import ctc_loss
+from .triplet import triplet_margin_loss, triplet_margin_with_distance_loss
 
 __all__ = [
-    "BCELoss",
-    "BCEWithLogitsLoss",
-    "CrossEntropyLoss",
+    "CTCLoss",
+    "CosineEmbeddingLoss",
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
     "HuberLoss",
     "KLDivLoss",
     "L1Loss",
     "MSELoss",
     "MarginRankingLoss",
     "MultiLabelMarginLoss",
-    "MultiLabelSoftMarginLoss",
-    "MultiMarginLoss",
-    "NLLLoss",
     "PoissonNLLLoss",
     "SmoothL1Loss",
-    "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
 ]
 
 
@@ -229,156 +230,140 @@ class MultiLabelMarginLoss(Loss):
     function = staticmethod(multilabel_margin_loss)
 
 
-class _WeightedLoss(Loss):
-    """A loss holding a per-class ``weight`` array (torch's ``_WeightedLoss``)."""
+class GaussianNLLLoss(Loss):
+    """Class form of :func:`losskit.gaussian_nll_loss`; called as ``(input, target, var)``.
 
-    _options = ("weight", "reduction")
+    Example:
+        >>> GaussianNLLLoss(full=True)
+        GaussianNLLLoss(full=True)
+    """
+
+    function = staticmethod(gaussian_nll_loss)
+    _options = ("full", "eps", "reduction")
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
+        self.full = full
+        self.eps = eps
+
+
+class HingeEmbeddingLoss(Loss):
+    """Class form of :func:`losskit.hinge_embedding_loss`.
+
+    Example:
+        >>> HingeEmbeddingLoss(margin=2.0)
+        HingeEmbeddingLoss(margin=2.0)
+    """
+
+    function = staticmethod(hinge_embedding_loss)
+    _options = ("margin", "reduction")
 
     def __init__(
         self,
-        weight: Array | None = None,
+        margin: float = 1.0,
         size_average: bool | None = None,
         reduce: bool | None = None,
         reduction: str = "mean",
     ) -> None:
         super().__init__(size_average, reduce, reduction)
-        self.weight = weight
-
-
-class NLLLoss(_WeightedLoss):
-    """Class form of :func:`losskit.nll_loss`.
-
-    Example:
-        >>> NLLLoss(ignore_index=0)
-        NLLLoss(ignore_index=0)
-    """
-
-    function = staticmethod(nll_loss)
-    _options = ("weight", "ignore_index", "reduction")
-
-    def __init__(
-        self,
-        weight: Array | None = None,
-        size_average: bool | None = None,
-        ignore_index: int = -100,
-        reduce: bool | None = None,
-        reduction: str = "mean",
-    ) -> None:
-        super().__init__(weight, size_average, reduce, reduction)
-        self.ignore_index = ignore_index
-
-
-class CrossEntropyLoss(_WeightedLoss):
-    """Class form of :func:`losskit.cross_entropy`.
-
-    Example:
-        >>> import numpy as np
-        >>> loss = CrossEntropyLoss(label_smoothing=0.1)
-        >>> round(float(loss(np.array([[2.0, 0.5, -1.0]]), np.array([0]))), 4)
-        0.3913
-    """
-
-    function = staticmethod(cross_entropy)
-    _options = ("weight", "ignore_index", "reduction", "label_smoothing")
-
-    def __init__(
-        self,
-        weight: Array | None = None,
-        size_average: bool | None = None,
-        ignore_index: int = -100,
-        reduce: bool | None = None,
-        reduction: str = "mean",
-        label_smoothing: float = 0.0,
-    ) -> None:
-        super().__init__(weight, size_average, reduce, reduction)
-        self.ignore_index = ignore_index
-        self.label_smoothing = label_smoothing
-
-
-class BCELoss(_WeightedLoss):
-    """Class form of :func:`losskit.binary_cross_entropy`.
-
-    Example:
-        >>> BCELoss(reduction='sum')
-        BCELoss(reduction='sum')
-    """
-
-    function = staticmethod(binary_cross_entropy)
-
-
-class BCEWithLogitsLoss(_WeightedLoss):
-    """Class form of :func:`losskit.binary_cross_entropy_with_logits`.
-
-    Example:
-        >>> import numpy as np
-        >>> BCEWithLogitsLoss(pos_weight=np.array([2.0]))
-        BCEWithLogitsLoss(pos_weight=array([2.]))
-    """
-
-    function = staticmethod(binary_cross_entropy_with_logits)
-    _options = ("weight", "reduction", "pos_weight")
-
-    def __init__(
-        self,
-        weight: Array | None = None,
-        size_average: bool | None = None,
-        reduce: bool | None = None,
-        reduction: str = "mean",
-        pos_weight: Array | None = None,
-    ) -> None:
-        super().__init__(weight, size_average, reduce, reduction)
-        self.pos_weight = pos_weight
-
-
-class SoftMarginLoss(Loss):
-    """Class form of :func:`losskit.soft_margin_loss`.
-
-    Example:
-        >>> SoftMarginLoss()
-        SoftMarginLoss()
-    """
-
-    function = staticmethod(soft_margin_loss)
-
-
-class MultiLabelSoftMarginLoss(_WeightedLoss):
-    """Class form of :func:`losskit.multilabel_soft_margin_loss`.
-
-    Example:
-        >>> MultiLabelSoftMarginLoss()
-        MultiLabelSoftMarginLoss()
-    """
-
-    function = staticmethod(multilabel_soft_margin_loss)
-
-
-class MultiMarginLoss(_WeightedLoss):
-    """Class form of :func:`losskit.multi_margin_loss`; ``p`` and ``weight`` are checked here.
-
-    Example:
-        >>> MultiMarginLoss(p=2, margin=0.5)
-        MultiMarginLoss(p=2, margin=0.5)
-    """
-
-    function = staticmethod(multi_margin_loss)
-    _options = ("p", "margin", "weight", "reduction")
-
-    def __init__(
-        self,
-        p: int = 1,
-        margin: float = 1.0,
-        weight: Array | None = None,
-        size_average: bool | None = None,
-        reduce: bool | None = None,
-        reduction: str = "mean",
-    ) -> None:
-        if isinstance(p, bool) or p not in (1, 2):
-            raise ValueError(f"MultiMarginLoss: `p` must be 1 or 2, got {p!r}.")
-        if weight is not None and getattr(weight, "ndim", 1) != 1:
-            raise ValueError(
-                f"MultiMarginLoss: `weight` must be None or 1-D (one weight per class), got "
-                f"{weight.ndim}-D."
-            )
-        super().__init__(weight, size_average, reduce, reduction)
-        self.p = p
         self.margin = margin
+
+
+class CosineEmbeddingLoss(HingeEmbeddingLoss):
+    """Class form of :func:`losskit.cosine_embedding_loss`; called as ``(input1, input2, target)``.
+
+    Example:
+        >>> CosineEmbeddingLoss(margin=0.5)
+        CosineEmbeddingLoss(margin=0.5)
+    """
+
+    function = staticmethod(cosine_embedding_loss)
+
+    def __init__(
+        self,
+        margin: float = 0.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(margin, size_average, reduce, reduction)
+
+
+def _positive_margin(cls: str, margin: Any) -> None:
+    if not margin > 0:
+        raise ValueError(f"{cls}: expected margin to be greater than 0, got {margin!r}.")
+
+
+class TripletMarginLoss(Loss):
+    """Class form of :func:`losskit.triplet_margin_loss`; the margin is checked here.
+
+    Example:
+        >>> TripletMarginLoss(margin=0.2, p=1)
+        TripletMarginLoss(margin=0.2, p=1)
+    """
+
+    function = staticmethod(triplet_margin_loss)
+    _options = ("margin", "p", "eps", "swap", "reduction")
+
+    def __init__(
+        self,
+        margin: float = 1.0,
+        p: float = 2.0,
+        eps: float = 1e-6,
+        swap: bool = False,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        _positive_margin("TripletMarginLoss", margin)
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+        self.p = p
+        self.eps = eps
+        self.swap = swap
+
+
+class TripletMarginWithDistanceLoss(Loss):
+    """Class form of :func:`losskit.triplet_margin_with_distance_loss`.
+
+    Example:
+        >>> TripletMarginWithDistanceLoss(margin=0.5, swap=True)
+        TripletMarginWithDistanceLoss(margin=0.5, swap=True)
+    """
+
+    function = staticmethod(triplet_margin_with_distance_loss)
+    _options = ("distance_function", "margin", "swap", "reduction")
+
+    def __init__(
+        self,
+        *,
+        distance_function: Callable[[Array, Array], Array] | None = None,
+        margin: float = 1.0,
+        swap: bool = False,
+        reduction: str = "mean",
+    ) -> None:
+        _positive_margin("TripletMarginWithDistanceLoss", margin)
+        super().__init__(reduction=reduction)
+        self.distance_function = distance_function
+        self.margin = margin
+        self.swap = swap
+
+
+class CTCLoss(Loss):
+    """Class form of :func:`losskit.ctc_loss`; called as
+    ``(log_probs, targets, input_lengths, target_lengths)``.
+
+    Example:
+        >>> CTCLoss(blank=3, zero_infinity=True)
+        CTCLoss(blank=3, zero_infinity=True)
+    """
+
+    function = staticmethod(ctc_loss)
+    _options = ("blank", "reduction", "zero_infinity")
+
+    def __init__(
+        self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False
+    ) -> None:
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity

@@ -1,0 +1,149 @@
+"""Probabilistic regression: gaussian_nll_loss (poisson_nll_loss is in ``regression.py``)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from . import _reduction
+from ._elementwise import elementwise
+from ._gradients import Pullback, differentiable
+from ._namespace import (
+    Array,
+    astype,
+    default_float,
+    is_integer,
+    is_lazy,
+    namespace,
+    result_dtype,
+    shape_str,
+)
+from ._validation import broadcast_shapes, check_flag, check_number, refuse_bool, require_real
+
+__all__ = ["gaussian_nll_loss"]
+
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def _var_shape(fn: str, input: Array, var: Array) -> tuple[int, ...]:
+    """torch's accepted shapes of ``var``, compared with the *input's* shape (not the
+    broadcast one): the input's shape; the input's shape without its last axis (one variance
+    per sample); or the input's rank with size 1 in exactly one axis where they differ."""
+    shape, vshape = tuple(input.shape), tuple(var.shape)
+    if vshape == shape:
+        return vshape
+    if vshape == shape[:-1] and input.ndim > 0:
+        return (*vshape, 1)
+    if len(vshape) == len(shape):
+        differ = [v for v, s in zip(vshape, shape) if v != s]
+        if sum(differ) == 1:
+            return vshape
+    raise ValueError(
+        f"{fn}: `var` of shape {shape_str(vshape)} does not fit the input's shape "
+        f"{shape_str(shape)}; it must be the input's shape, the input's shape without its "
+        "last axis (one variance per sample), or the input's shape with size 1 in one axis "
+        "(torch: 'var is of incorrect size')."
+    )
+
+
+@differentiable
+def gaussian_nll_loss(
+    input: Array,
+    target: Array,
+    var: Array | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> tuple[Array, Pullback]:
+    """Gaussian negative log-likelihood, as ``torch.nn.functional.gaussian_nll_loss``.
+
+    ``L = 0.5·(log v + (input - target)² / v)`` with ``v = max(var, eps)``; ``full=True`` adds
+    ``0.5·log(2π)``.
+
+    Args:
+        input: predicted means, any shape.
+        target: observations, broadcasting with ``input``.
+        var: predicted variances (non-negative, checked on eager arrays): an array of the
+            input's shape, of that shape without the last axis, or with size 1 in one axis
+            (homoscedastic); or one Python number.
+        full: add the constant ``0.5·log(2π)``.
+        eps: the floor of the variance, for stability.
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'`` (``docs/reductions.md``;
+            ``'elementwise_mean'`` is refused, as in torch).
+
+    Shape:
+        ``'none'`` gives the broadcast shape of input, target and var.
+
+    Returns:
+        The loss in the promoted floating dtype.
+
+    Notes:
+        Matches torch 2.13, including its gradient convention: the gradient with respect to
+        ``var`` is evaluated at the clamped ``v`` and passed straight through the clamp.
+
+    Example:
+        >>> import numpy as np
+        >>> mu, y = np.array([0.0, 1.0]), np.array([1.0, 1.0])
+        >>> gaussian_nll_loss(mu, y, np.array([1.0, 0.5]), reduction='none').round(4)
+        array([ 0.5   , -0.3466])
+    """
+    fn = "gaussian_nll_loss"
+    full = check_flag(fn, "full", full)
+    eps = check_number(fn, "eps", eps)
+    xp = namespace(fn, input=input, target=target, **({} if _is_number(var) else {"var": var}))
+    refuse_bool(fn, xp, input=input, target=target)
+    require_real(fn, xp, input=input, target=target)
+    user_var = var
+    if _is_number(var):
+        if var < 0:
+            raise ValueError(f"{fn}: `var` must be non-negative, got {var!r}.")
+        dtype = result_dtype(xp, input, target)
+        if is_integer(xp, dtype):
+            dtype = default_float(xp, input)
+        var = xp.full(tuple(input.shape), float(var), dtype=dtype)
+    else:
+        if is_integer(xp, var.dtype):
+            raise TypeError(
+                f"{fn}: `var` must be a floating-point array (or a number), got dtype "
+                f"{var.dtype}; cast it first."
+            )
+        if not is_lazy(var) and bool(xp.any(var < 0)):
+            raise ValueError(
+                f"{fn}: `var` must be non-negative, got a minimum of {float(xp.min(var))!r}."
+            )
+    var = xp.reshape(var, _var_shape(fn, input, var))
+    reduction = _reduction.resolve(fn, reduction, elementwise_mean=False)
+    shape = broadcast_shapes(
+        fn, input=tuple(input.shape), target=tuple(target.shape), var=tuple(var.shape)
+    )
+    dtype = result_dtype(xp, input, target, var)
+    if is_integer(xp, dtype):
+        dtype = default_float(xp, input)
+    constant = _HALF_LOG_2PI if full else 0.0
+
+    def loss(x: Array, y: Array, v: Array) -> Array:
+        v = xp.maximum(v, eps)
+        d = x - y
+        terms = 0.5 * (xp.log(v) + d * d / v)
+        return terms + constant if full else terms
+
+    def derivatives(x: Array, y: Array, v: Array) -> tuple[Array, Array, Array]:
+        v = xp.maximum(v, eps)  # torch evaluates at the clamped v, then passes it through
+        r = (x - y) / v
+        return r, -r, 0.5 * (1.0 / v - r * r)
+
+    originals = (input, target, var)
+    arrays = tuple(astype(xp, a, dtype) for a in originals)
+    value, pullback = elementwise(xp, originals, arrays, shape, loss, derivatives, reduction)
+
+    def user_shapes(g: Array) -> tuple[Array | None, ...]:
+        dx, dy, dvar = pullback(g)
+        if _is_number(user_var) or dvar is None:
+            return dx, dy, None
+        return dx, dy, xp.reshape(dvar, tuple(user_var.shape))  # undo the unsqueeze
+
+    return value, user_shapes
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
