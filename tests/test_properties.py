@@ -98,6 +98,14 @@ CALLS = {
     "soft_margin_loss": ([[0.5, -1.0], [2.0, 0.0]], [[1.0, -1.0], [-1.0, 1.0]]),
     "multilabel_soft_margin_loss": ([[0.5, -1.0], [2.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]]),
     "multi_margin_loss": ([[0.5, -1.0, 2.0], [0.1, 0.2, 0.3]], [2, 0]),
+    "gaussian_nll_loss": ([[0.5, -1.0], [2.0, 0.0]], [[1.0, 0.0], [0.5, 1.0]], [0.5, 2.0]),
+    "hinge_embedding_loss": ([[0.5, 1.5], [2.0, 0.0]], [[1.0, -1.0], [-1.0, 1.0]]),
+    "cosine_embedding_loss": ([[0.5, -1.0], [2.0, 0.0]], [[1.0, 0.0], [0.5, 1.0]], [1.0, -1.0]),
+    "triplet_margin_loss": ([[0.5, -1.0], [2.0, 0.0]], [[1.0, 0.0], [0.5, 1.0]],
+                            [[0.0, 0.1], [0.2, 0.3]]),
+    "triplet_margin_with_distance_loss": ([[0.5, -1.0], [2.0, 0.0]], [[1.0, 0.0], [0.5, 1.0]],
+                                          [[0.0, 0.1], [0.2, 0.3]]),
+    "ctc_loss": (np.log(np.full((4, 2, 3), 1 / 3)), [[1, 2], [2, 2]], [4, 4], [2, 2]),
 }
 # the weight each loss takes, or None
 WEIGHT = {"l1_loss": "input", "mse_loss": "input", "huber_loss": "input",
@@ -121,6 +129,8 @@ def test_no_input_is_modified(name, reduction):
         options["pos_weight"] = _frozen(np.array([2.0, 0.5]))[0]
     if name == "cross_entropy":
         options["label_smoothing"] = 0.1
+    if name == "triplet_margin_loss":
+        options["swap"] = True
     if name == "poisson_nll_loss":
         options.update(log_input=False, full=True)
     _call(name, *arrays, **options)

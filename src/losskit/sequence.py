@@ -45,8 +45,14 @@ def _lse3(xp: Any, a: Array, b: Array, c: Array) -> Array:
     """log(exp(a) + exp(b) + exp(c)), elementwise; -inf where all three are -inf."""
     m = xp.maximum(xp.maximum(a, b), c)
     m = xp.where(m == _NEG, xp.zeros_like(m), m)
-    with quiet(xp):
-        return m + xp.log(xp.exp(a - m) + xp.exp(b - m) + xp.exp(c - m))
+    return m + _safe_log(xp, xp.exp(a - m) + xp.exp(b - m) + xp.exp(c - m))
+
+
+def _safe_log(xp: Any, s: Array) -> Array:
+    """``log(s)`` with ``-inf`` at ``s == 0``, through a log of 1 there, so that autograd
+    through losskit sees no ``inf · 0`` (the double-where idiom)."""
+    empty = s == 0
+    return xp.where(empty, xp.full_like(s, _NEG), xp.log(xp.where(empty, xp.ones_like(s), s)))
 
 
 def _shift(xp: Any, a: Array, k: int) -> Array:
@@ -222,11 +228,10 @@ def ctc_loss(
     at_end = xp.arange(T, dtype=xp.int64)[:, None] == last[None, :]  # (T, N)
     final = xp.sum(xp.where(at_end[:, :, None], alpha_all, xp.zeros_like(alpha_all)), axis=0)
     ends = (positions == ext_len[:, None] - 1) | (positions == ext_len[:, None] - 2)
-    with quiet(xp):
-        m = xp.max(xp.where(ends, final, neg), axis=-1)
-        m_safe = xp.where(m == _NEG, xp.zeros_like(m), m)
-        total = m_safe + xp.log(xp.sum(xp.where(ends, xp.exp(final - m_safe[:, None]),
-                                              xp.zeros_like(final)), axis=-1))
+    m = xp.max(xp.where(ends, final, neg), axis=-1)
+    m_safe = xp.where(m == _NEG, xp.zeros_like(m), m)
+    total = m_safe + _safe_log(xp, xp.sum(xp.where(ends, xp.exp(final - m_safe[:, None]),
+                                                   xp.zeros_like(final)), axis=-1))
     # no time steps: an empty target has probability 1, any other 0
     total = xp.where(il == 0, xp.where(tl == 0, xp.zeros_like(total), xp.full_like(total, _NEG)),
                      total)

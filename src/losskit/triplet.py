@@ -17,6 +17,7 @@ from ._namespace import (
     is_integer,
     namespace,
     numel,
+    quiet,
     result_dtype,
 )
 from ._validation import (
@@ -37,18 +38,8 @@ def _norm_and_grad(xp: Any, v: Array, p: float) -> tuple[Array, Callable[[], Arr
     p = 0, a count, has none)."""
     a = xp.abs(v)
     zero = xp.zeros((), dtype=v.dtype)
-    if p == math.inf:
-        norm = xp.max(a, axis=-1) if v.shape[-1] else xp.sum(a, axis=-1)
-    elif p == -math.inf:
-        norm = xp.min(a, axis=-1) if v.shape[-1] else xp.sum(a, axis=-1)
-    elif p == 0:
-        norm = xp.sum(xp.astype(a != 0, v.dtype), axis=-1)
-    elif p == 1:
-        norm = xp.sum(a, axis=-1)
-    elif p == 2:
-        norm = xp.sqrt(xp.sum(v * v, axis=-1))
-    else:
-        norm = xp.sum(a**p, axis=-1) ** (1.0 / p)
+    with quiet(xp):  # 0 ** p for p < 0 is inf, as in torch (the norm is then 0)
+        norm = _norm(xp, v, a, p)
 
     def grad() -> Array:
         if p in (math.inf, -math.inf):
@@ -59,13 +50,25 @@ def _norm_and_grad(xp: Any, v: Array, p: float) -> tuple[Array, Callable[[], Arr
         if p == 1:
             return xp.sign(v)
         safe = xp.where(norm == 0, xp.ones_like(norm), norm)[..., None]
-        if p == 2:
-            g = v / safe
-        else:
-            g = v * a ** (p - 2) / safe ** (p - 1)
+        with quiet(xp):
+            g = v / safe if p == 2 else v * a ** (p - 2) / safe ** (p - 1)
         return xp.where(norm[..., None] == 0, zero, g)
 
     return norm, grad
+
+
+def _norm(xp: Any, v: Array, a: Array, p: float) -> Array:
+    if p == math.inf:
+        return xp.max(a, axis=-1) if v.shape[-1] else xp.sum(a, axis=-1)
+    if p == -math.inf:
+        return xp.min(a, axis=-1) if v.shape[-1] else xp.sum(a, axis=-1)
+    if p == 0:
+        return xp.sum(xp.astype(a != 0, v.dtype), axis=-1)
+    if p == 1:
+        return xp.sum(a, axis=-1)
+    if p == 2:
+        return xp.sqrt(xp.sum(v * v, axis=-1))
+    return xp.sum(a**p, axis=-1) ** (1.0 / p)
 
 
 @differentiable
