@@ -2,7 +2,8 @@
 
 Elementwise losses take 4,194,304-element inputs; cross_entropy and nll_loss (4096, 1000)
 logits; multilabel_margin (65536, 64) with four labels per row; multi_margin and
-multilabel_soft_margin (4096, 100).
+multilabel_soft_margin (4096, 100); cosine and triplet losses (4096, 256) embeddings; ctc_loss
+T=100, N=32, C=30, S=40 (targets of 20 to 40 labels).
 
 For every loss: the forward value, and the value with gradients (losskit.value_and_grad
 against torch's forward + backward, with every differentiable argument requiring grad).
@@ -51,6 +52,15 @@ def _cases(rng: np.random.Generator) -> dict[str, tuple[tuple[np.ndarray, ...], 
     scores = rng.normal(size=(4096, 100)).astype(f32)
     probs = rng.uniform(0.01, 0.99, size=(2048, 2048)).astype(f32)
     labels01 = (rng.uniform(size=(2048, 2048)) > 0.5).astype(f32)
+    emb = [rng.normal(size=(4096, 256)).astype(f32) for _ in range(3)]
+    pair_sign = rng.choice(np.array([-1.0, 1.0], f32), size=4096)
+    var = rng.uniform(0.1, 2.0, size=(2048, 2048)).astype(f32)
+    t_steps, batch, n_cls, s_len = 100, 32, 30, 40
+    ctc_logits = rng.normal(size=(t_steps, batch, n_cls)).astype(f32)
+    ctc_lp = log_softmax(ctc_logits.reshape(-1, n_cls)).reshape(t_steps, batch, n_cls)
+    ctc_targets = rng.integers(1, n_cls, size=(batch, s_len))
+    ctc_in = np.full(batch, t_steps)
+    ctc_tl = rng.integers(s_len // 2, s_len + 1, size=batch)
     return {
         "l1_loss": ((x, y), {}, (True, True)),
         "mse_loss": ((x, y), {}, (True, True)),
@@ -68,6 +78,12 @@ def _cases(rng: np.random.Generator) -> dict[str, tuple[tuple[np.ndarray, ...], 
         "soft_margin_loss": ((x, 2 * labels01 - 1), {}, (True, False)),
         "multilabel_soft_margin_loss": ((scores, (scores > 0.3).astype(f32)), {}, (True, True)),
         "multi_margin_loss": ((scores, classes % 100), {}, (True, False)),
+        "gaussian_nll_loss": ((x, y, var), {}, (True, True, True)),
+        "hinge_embedding_loss": ((np.abs(x), 2 * labels01 - 1), {}, (True, False)),
+        "cosine_embedding_loss": ((emb[0], emb[1], pair_sign), {}, (True, True, False)),
+        "triplet_margin_loss": (tuple(emb), {}, (True, True, True)),
+        "triplet_margin_with_distance_loss": (tuple(emb), {}, (True, True, True)),
+        "ctc_loss": ((ctc_lp, ctc_targets, ctc_in, ctc_tl), {}, (True, False, False, False)),
     }
 
 

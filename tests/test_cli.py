@@ -73,3 +73,11 @@ def test_python_dash_m_runs_the_demo():
 def test_no_command_prints_usage_and_exits_2(capsys):
     assert main([]) == 2
     assert "usage: losskit" in capsys.readouterr().err
+
+
+def test_the_demo_shows_every_one_of_the_21_losses():
+    import torch.nn.modules.loss as torch_losses
+
+    torch_names = {n for n in torch_losses.__all__ if n.endswith("Loss")}
+    torch_names -= {"LinearCrossEntropyLoss"}  # outside the specification's 21
+    assert {type(e.loss).__name__ for e in examples()} == torch_names

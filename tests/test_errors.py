@@ -33,9 +33,10 @@ def test_invalid_reduction(name, reduction, hint):
         getattr(losskit, name)(*_args(name), reduction=reduction)
 
 
-@pytest.mark.parametrize("name", ["l1_loss", "mse_loss", "huber_loss", "poisson_nll_loss"])
+@pytest.mark.parametrize("name", ["l1_loss", "mse_loss", "huber_loss", "poisson_nll_loss",
+                                  "multilabel_soft_margin_loss"])
 def test_elementwise_mean_refused_where_torch_refuses_it(name):
-    options = {"weight": np.ones_like(X)} if name != "poisson_nll_loss" else {}
+    options = {"weight": np.ones_like(X)} if name in ("l1_loss", "mse_loss", "huber_loss") else {}
     with pytest.raises(ValueError, match="Received: reduction='elementwise_mean'"):
         getattr(losskit, name)(X, X, reduction="elementwise_mean", **options)
 

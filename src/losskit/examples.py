@@ -1,4 +1,5 @@
-"""The built-in examples of ``losskit demo``: the tutorial's seven, then one per further loss.
+"""The built-in examples of ``losskit demo``: the tutorial's seven, then one for each of the
+other fourteen losses.
 
 Each example is a loss instance, NumPy arrays and one line on what the number means; the
 numbers themselves are always computed (``{terms}`` and ``{total}`` in the meaning are filled
@@ -13,6 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .modules import (
+    CosineEmbeddingLoss,
+    CTCLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    HuberLoss,
     KLDivLoss,
     L1Loss,
     Loss,
@@ -21,6 +27,8 @@ from .modules import (
     MultiLabelMarginLoss,
     PoissonNLLLoss,
     SmoothL1Loss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from .modules_classification import (
     BCELoss,
@@ -82,6 +90,10 @@ def examples() -> list[Example]:
                 (np.array([[1.0, 2.0, 3.0, 4.0]]), np.array([[0, 3, -1, -1]])),
                 "targets {{0, 3}} vs non-targets {{1, 2}}: class 0 misses its margins by 2 + 3,\n"
                 "   class 3 by 0; (5 + 0) / C = 5/4.", True),
+        Example("HuberLoss(delta=2.0)(input, target)", "input = [2, 4, 9], target = [1, 3, 5]",
+                HuberLoss(delta=2.0), (np.array([2.0, 4.0, 9.0]), y),
+                "errors 1, 1 are below delta: d²/2 = 0.5; the error 4 is linear: 2·(4 - 1) = 6;\n"
+                "   terms {terms}, mean 7/3."),
         Example("CrossEntropyLoss()(logits, target)",
                 "logits = [[2, 0.5, -1], [0.1, 0.2, 3]], target = [0, 2]", CrossEntropyLoss(),
                 (logits, np.array([0, 2])),
@@ -111,4 +123,41 @@ def examples() -> list[Example]:
                 (np.array([[0.1, 0.2, 0.4, 0.8]]), np.array([3])),
                 "class 3 beats the others by 0.7, 0.6 and 0.4, short of the margin 1 by\n"
                 "   0.3 + 0.4 + 0.6 = 1.3; divided by C = 4."),
+        Example("GaussianNLLLoss()(mean, target, var)",
+                "mean = [0, 1], target = [1, 1], var = [1, 0.5]", GaussianNLLLoss(),
+                (np.array([0.0, 1.0]), np.array([1.0, 1.0]), np.array([1.0, 0.5])),
+                "0.5·(log var + (mean - target)²/var) = {terms}: a miss costs less where the\n"
+                "   predicted variance is large."),
+        Example("HingeEmbeddingLoss()(distances, target)",
+                "distances = [0.3, 1.5, 0.4], target = [1, -1, -1]", HingeEmbeddingLoss(),
+                (np.array([0.3, 1.5, 0.4]), np.array([1.0, -1.0, -1.0])),
+                "similar pairs pay their distance, dissimilar ones max(0, 1 - d): {terms}."),
+        Example("CosineEmbeddingLoss()(a, b, target)",
+                "a = [[1, 0], [1, 1]], b = [[1, 1], [1, 1]], target = [1, -1]",
+                CosineEmbeddingLoss(),
+                (np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([[1.0, 1.0], [1.0, 1.0]]),
+                 np.array([1.0, -1.0])),
+                "1 - cos for the similar pair, max(0, cos) for the dissimilar one: {terms}."),
+        Example("TripletMarginLoss()(anchor, positive, negative)",
+                "anchor = [[0, 0]], positive = [[0, 1]], negative = [[1, 1]]",
+                TripletMarginLoss(),
+                (np.array([[0.0, 0.0]]), np.array([[0.0, 1.0]]), np.array([[1.0, 1.0]])),
+                "d(a, p) - d(a, n) + 1 = 1 - 1.4142 + 1 (each distance with eps = 1e-6 added\n"
+                "   to the difference)."),
+        Example("TripletMarginWithDistanceLoss(distance_function=l1)(anchor, positive, "
+                "negative)", "the same triplet, l1 = lambda x, y: |x - y|.sum(-1)",
+                TripletMarginWithDistanceLoss(distance_function=_l1_distance),
+                (np.array([[0.0, 0.0]]), np.array([[0.0, 1.0]]), np.array([[1.0, 1.0]])),
+                "with the l1 distance the negative is 2 away, the positive 1: 1 - 2 + 1 = 0."),
+        Example("CTCLoss()(log_probs, targets, input_lengths, target_lengths)",
+                "3 steps of uniform log-probabilities over {blank, a}, target 'a', lengths "
+                "[3], [1]", CTCLoss(),
+                (np.log(np.full((3, 1, 2), 0.5)), np.array([[1]]), np.array([3]),
+                 np.array([1])),
+                "6 of the 8 alignments collapse to 'a': -log(6/8) = 0.2877, over the target\n"
+                "   length 1."),
     ]
+
+
+def _l1_distance(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.abs(x - y).sum(axis=-1)

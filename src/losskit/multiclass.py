@@ -219,7 +219,8 @@ def multilabel_soft_margin_loss(
         0.3657
     """
     fn = "multilabel_soft_margin_loss"
-    reduction = _reduction.resolve(fn, reduction, size_average, reduce)
+    # torch checks this string itself and refuses 'elementwise_mean'
+    reduction = _reduction.resolve(fn, reduction, size_average, reduce, elementwise_mean=False)
     xp = namespace(fn, input=input, target=target, weight=weight)
     require_float(fn, xp, input=input)
     require_real(fn, xp, target=target, weight=weight)

@@ -36,7 +36,7 @@ def _norm_and_grad(xp: Any, v: Array, p: float) -> tuple[Array, Callable[[], Arr
     """``‖v‖_p`` over the last axis, and a thunk for its gradient with respect to ``v``
     (torch's conventions: 0 at a zero norm, ties of the inf-norm share the gradient, and
     p = 0, a count, has none)."""
-    a = xp.abs(v)
+    a = xp.abs(v) if p != 2 else v  # the 2-norm needs no absolute values
     zero = xp.zeros((), dtype=v.dtype)
     with quiet(xp):  # 0 ** p for p < 0 is inf, as in torch (the norm is then 0)
         norm = _norm(xp, v, a, p)
@@ -67,7 +67,7 @@ def _norm(xp: Any, v: Array, a: Array, p: float) -> Array:
     if p == 1:
         return xp.sum(a, axis=-1)
     if p == 2:
-        return xp.sqrt(xp.sum(v * v, axis=-1))
+        return xp.sqrt(xp.vecdot(v, v, axis=-1))
     return xp.sum(a**p, axis=-1) ** (1.0 / p)
 
 
@@ -103,7 +103,9 @@ def pairwise_distance(
     dtype = result_dtype(xp, x1, x2)
     if is_integer(xp, dtype):
         dtype = default_float(xp, x1)
-    v = astype(xp, x1, dtype) - astype(xp, x2, dtype) + eps
+    v = astype(xp, x1, dtype) - astype(xp, x2, dtype)
+    if eps != 0.0:
+        v = v + eps
     if v.ndim == 0:
         v = xp.reshape(v, (1,))
     norm, grad = _norm_and_grad(xp, v, p)
