@@ -25,5 +25,8 @@ def sigmoid(xp: Any, x: Array) -> Array:
 def logsumexp(xp: Any, x: Array) -> Array:
     """``log Σ exp(x)`` over the last axis, shifted by the row maximum (logits of ±1e4 stay
     finite). A row of -inf gives -inf - (-inf) = NaN, and a +inf logit NaN, as in torch."""
+    if 0 in x.shape:  # Dask cannot take the maximum of empty chunks
+        return xp.zeros(x.shape[:-1], dtype=x.dtype) if x.shape[-1] else xp.full(
+            x.shape[:-1], float("-inf"), dtype=x.dtype)
     top = xp.max(x, axis=-1, keepdims=True)
     return xp.log(xp.sum(xp.exp(x - top), axis=-1)) + top[..., 0]

@@ -66,7 +66,8 @@ def _shift(xp: Any, a: Array, k: int) -> Array:
 
 
 def _padded_targets(
-    fn: str, xp: Any, targets: Array, target_lengths: Array, batch: int
+    fn: str, xp: Any, targets: Array, target_lengths: Array, batch: int,
+    known: list[int] | None = None,
 ) -> Array:
     """Targets as ``(N, S)``: padded ones as given, concatenated 1-D ones laid out per row."""
     if targets.ndim == 2:
@@ -76,15 +77,23 @@ def _padded_targets(
                 f"{shape_str(targets.shape)}."
             )
         return targets
-    if is_lazy(targets) or is_lazy(target_lengths):
-        raise ValueError(f"{fn}: concatenated 1-D targets need eager target_lengths.")
-    total = int(xp.sum(target_lengths))
+    if batch == 1 and (is_lazy(targets) or is_lazy(target_lengths)):
+        # one sample: the concatenated targets are its whole target (torch requires
+        # len(targets) == target_length, checked on eager arrays)
+        return xp.reshape(targets, (1, -1))
+    if known is None and is_lazy(target_lengths):
+        raise ValueError(
+            f"{fn}: concatenated 1-D targets are laid out by the values of target_lengths, "
+            "which a lazy array does not have yet; pass padded (N, S) targets, or "
+            "target_lengths as a list of ints."
+        )
+    total = sum(known) if known is not None else int(xp.sum(target_lengths))
     if targets.shape[0] != total:
         raise ValueError(
             f"{fn}: concatenated targets must hold sum(target_lengths) = {total} labels, got "
             f"{targets.shape[0]}."
         )
-    longest = int(xp.max(target_lengths)) if batch else 0
+    longest = (max(known) if known is not None else int(xp.max(target_lengths))) if batch else 0
     offsets = xp.cumulative_sum(target_lengths) - target_lengths
     index = offsets[:, None] + xp.arange(longest, dtype=xp.int64)[None, :]
     inside = xp.arange(longest, dtype=xp.int64)[None, :] < target_lengths[:, None]
@@ -196,7 +205,8 @@ def ctc_loss(
                 f"{fn}: `{name}` must hold one length per sample (N = {N}), got "
                 f"{lengths.shape[0]}."
             )
-    tgt = xp.astype(_padded_targets(fn, xp, targets, tl, N), xp.int64)
+    known = list(target_lengths) if isinstance(target_lengths, (list, tuple)) else None
+    tgt = xp.astype(_padded_targets(fn, xp, targets, tl, N, known), xp.int64)
     _check_eager(fn, xp, T, C, blank, tgt, il, tl)
 
     S = tgt.shape[1]

@@ -58,6 +58,8 @@ def _norm_and_grad(xp: Any, v: Array, p: float) -> tuple[Array, Callable[[], Arr
 
 
 def _norm(xp: Any, v: Array, a: Array, p: float) -> Array:
+    if 0 in v.shape:  # nothing to reduce (Dask cannot take the maximum of empty chunks)
+        return xp.zeros(v.shape[:-1], dtype=v.dtype)
     if p == math.inf:
         return xp.max(a, axis=-1) if v.shape[-1] else xp.sum(a, axis=-1)
     if p == -math.inf:
