@@ -33,6 +33,7 @@ __all__ = [
     "result_dtype",
     "shape_str",
     "subtract_at",
+    "take",
     "take_last",
 ]
 
@@ -254,6 +255,19 @@ def subtract_at(xp: Any, a: Array, index: Array, values: Array) -> Array:
         return a
     classes = xp.arange(a.shape[-1], dtype=index.dtype, device=array_api_compat.device(a))
     return a - xp.astype(index[:, None] == classes, a.dtype) * values[:, None]
+
+
+def take(xp: Any, table: Array, index: Array) -> Array:
+    """``table[index]`` for a 1-D ``table`` (class weights, flat targets).
+
+    Dask's ``take`` with a lazy index gives chunks of unknown size, which later reshapes
+    refuse; there the entries are picked with a one-hot mask instead (known shapes, lazy).
+    """
+    if not array_api_compat.is_dask_array(index):
+        return xp.take(table, index)
+    positions = xp.arange(table.shape[0], dtype=index.dtype)
+    mask = index[..., None] == positions
+    return xp.sum(xp.where(mask, table, xp.zeros_like(table)), axis=-1)
 
 
 def gather_last(xp: Any, x: Array, index: Array) -> Array:

@@ -26,6 +26,7 @@ from ._namespace import (
     result_dtype,
     shape_str,
     subtract_at,
+    take,
     take_last,
 )
 from ._validation import check_number, require_float
@@ -182,7 +183,7 @@ def nll_loss(
     xp = namespace(fn, input=input, target=target, weight=weight)
     out_shape, x, keep, safe, w = _index_setup(fn, xp, input, target, weight, ignore_index)
     picked = take_last(xp, x, safe)
-    picked_weight = None if w is None else xp.take(w, safe)
+    picked_weight = None if w is None else take(xp, w, safe)
     zero = xp.zeros_like(picked)
     losses = xp.where(keep, -picked if w is None else -(picked_weight * picked), zero)
     value, divisor = _index_reduce(xp, losses, keep, picked_weight, reduction, out_shape)
@@ -278,7 +279,7 @@ def cross_entropy(
     )
     n_classes = x.shape[-1]
     ones = xp.ones((x.shape[0],), dtype=x.dtype)
-    picked_weight = None if w is None else xp.take(w, safe)
+    picked_weight = None if w is None else take(xp, w, safe)
     wy = ones if picked_weight is None else picked_weight
     zero = xp.zeros_like(ones)
     # torch's 'mean' divisor: the summed weights of the non-ignored targets

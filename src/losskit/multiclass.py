@@ -17,6 +17,7 @@ from ._namespace import (
     quiet,
     result_dtype,
     shape_str,
+    take,
     take_last,
 )
 from ._validation import (
@@ -346,7 +347,7 @@ def multi_margin_loss(
     hinge = xp.where(active, z, zero)
     scale = (1.0 / n_classes) * (
         xp.ones((x.shape[0],), dtype=x.dtype) if weight is None
-        else xp.take(astype(xp, weight, x.dtype), t)
+        else take(xp, astype(xp, weight, x.dtype), t)
     )
     per_sample = xp.sum(hinge if p == 1 else hinge * hinge, axis=1) * scale
     value = _reduction.apply(xp, xp.reshape(per_sample, out_shape), reduction)

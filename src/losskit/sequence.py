@@ -10,7 +10,7 @@ from typing import Any
 
 from . import _reduction
 from ._gradients import Pullback, differentiable, grad_like
-from ._namespace import Array, gather_last, is_integer, is_lazy, namespace, quiet, shape_str
+from ._namespace import Array, gather_last, is_integer, is_lazy, namespace, quiet, shape_str, take
 from ._validation import check_flag, require_float
 
 __all__ = ["ctc_loss"]
@@ -100,7 +100,7 @@ def _padded_targets(
     index = xp.where(inside, index, xp.zeros_like(index))
     if total == 0:
         return xp.zeros((batch, longest), dtype=targets.dtype)
-    return xp.reshape(xp.take(targets, xp.reshape(index, (-1,))), (batch, longest))
+    return xp.reshape(take(xp, targets, xp.reshape(index, (-1,))), (batch, longest))
 
 
 def _check_eager(
