@@ -10,7 +10,10 @@ against torch's forward + backward, with every differentiable argument requiring
 Runs alternate between the two libraries; the table shows medians and the ratio
 losskit / torch (below 1.0: losskit is faster).
 
-    python benchmarks/bench_losses.py [--repeat 15] [--only mse_loss,kl_div] [--markdown]
+    python benchmarks/bench_losses.py [--repeat 15] [--only mse_loss,kl_div] [--jax]
+
+With ``--jax``, losskit on JAX arrays under ``jax.jit`` is timed too (the elementwise losses
+and cross_entropy): the forward, and ``jax.value_and_grad`` of it; ratios are to torch.
 """
 
 from __future__ import annotations
@@ -101,7 +104,33 @@ def _time(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-def bench(name: str, arrays, options, differentiable, repeat: int) -> dict[str, float]:
+# losskit on JAX arrays under jax.jit: the elementwise losses and cross_entropy
+JAX_LOSSES = {
+    "l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "poisson_nll_loss", "kl_div",
+    "margin_ranking_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "soft_margin_loss", "gaussian_nll_loss", "hinge_embedding_loss", "cross_entropy",
+}
+
+
+def _jax_runs(name: str, arrays, options, differentiable) -> dict[str, Callable[[], Any]]:
+    """losskit under jax.jit: the value, and the value with jax.grad's gradients."""
+    try:
+        import jax
+    except ImportError:
+        return {}
+    ours = getattr(losskit, name)
+    data = [jax.device_put(a) for a in arrays]
+    argnums = tuple(i for i, d in enumerate(differentiable) if d)
+    forward = jax.jit(lambda *a: ours(*a, **options))
+    both = jax.jit(jax.value_and_grad(lambda *a: ours(*a, **options), argnums=argnums))
+    return {
+        "jax-jit forward": lambda: forward(*data).block_until_ready(),
+        "jax-jit value_and_grad": lambda: jax.block_until_ready(both(*data)),
+    }
+
+
+def bench(name: str, arrays, options, differentiable, repeat: int,
+          with_jax: bool = False) -> dict[str, float]:
     ours = getattr(losskit, name)
     theirs = getattr(F, name)
     tensors = [torch.from_numpy(a) for a in arrays]
@@ -118,6 +147,8 @@ def bench(name: str, arrays, options, differentiable, repeat: int) -> dict[str, 
         "losskit value_and_grad": lambda: losskit.value_and_grad(ours, *arrays, **options),
         "torch forward+backward": torch_backward,
     }
+    if with_jax and name in JAX_LOSSES:
+        runs.update(_jax_runs(name, arrays, options, differentiable))
     times: dict[str, list[float]] = {k: [] for k in runs}
     for fn in runs.values():  # warm-up
         fn()
@@ -131,6 +162,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--only", default="", help="comma-separated loss names")
+    parser.add_argument("--jax", action="store_true",
+                        help="add losskit on JAX under jax.jit (elementwise losses, cross_entropy)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     cases = _cases(np.random.default_rng(0))
@@ -139,20 +172,30 @@ def main() -> None:
           f"CPU ({torch.get_num_threads()} threads); {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores; float32; median of "
           f"{args.repeat} alternating runs (ms)\n")
-    header = (f"| {'loss':<32} | {'losskit fwd':>11} | {'torch fwd':>9} | {'ratio':>5} | "
+    header = (f"| {'loss':<33} | {'losskit fwd':>11} | {'torch fwd':>9} | {'ratio':>5} | "
               f"{'losskit v&g':>11} | {'torch f+b':>9} | {'ratio':>5} |")
+    if args.jax:
+        header += f" {'jax-jit fwd':>11} | {'ratio':>5} | {'jax-jit v&g':>11} | {'ratio':>5} |"
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
     for name, (arrays, options, diff) in cases.items():
         if only and name not in only:
             continue
-        t = bench(name, arrays, options, diff, args.repeat)
+        t = bench(name, arrays, options, diff, args.repeat, args.jax)
         ms = {k: v * 1e3 for k, v in t.items()}
-        print(f"| {name:<32} | {ms['losskit forward']:>11.2f} | {ms['torch forward']:>9.2f} | "
-              f"{ms['losskit forward'] / ms['torch forward']:>5.2f} | "
-              f"{ms['losskit value_and_grad']:>11.2f} | {ms['torch forward+backward']:>9.2f} | "
-              f"{ms['losskit value_and_grad'] / ms['torch forward+backward']:>5.2f} |",
-              flush=True)
+        line = (f"| {name:<33} | {ms['losskit forward']:>11.2f} | {ms['torch forward']:>9.2f} | "
+                f"{ms['losskit forward'] / ms['torch forward']:>5.2f} | "
+                f"{ms['losskit value_and_grad']:>11.2f} | {ms['torch forward+backward']:>9.2f} "
+                f"| {ms['losskit value_and_grad'] / ms['torch forward+backward']:>5.2f} |")
+        if args.jax:
+            if "jax-jit forward" in ms:
+                line += (f" {ms['jax-jit forward']:>11.2f} | "
+                         f"{ms['jax-jit forward'] / ms['torch forward']:>5.2f} | "
+                         f"{ms['jax-jit value_and_grad']:>11.2f} | "
+                         f"{ms['jax-jit value_and_grad'] / ms['torch forward+backward']:>5.2f} |")
+            else:
+                line += f" {'':>11} | {'':>5} | {'':>11} | {'':>5} |"
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

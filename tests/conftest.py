@@ -34,6 +34,14 @@ class Backend:
             import jax.numpy as jnp
 
             return jnp.asarray(a)
+        if self.name == "cupy":
+            import cupy
+
+            return cupy.asarray(a)
+        if self.name == "torch_cuda":
+            import torch
+
+            return torch.from_numpy(a.copy()).cuda()
         if self.name == "dask":
             import dask.array as da
 
@@ -47,8 +55,12 @@ class Backend:
     def to_numpy(self, x: Any) -> np.ndarray:
         if x is None:
             return None
-        if self.name == "torch":
-            return x.detach().numpy()
+        if self.name in ("torch", "torch_cuda"):
+            return x.detach().cpu().numpy()
+        if self.name == "cupy":
+            import cupy
+
+            return cupy.asnumpy(x)
         if self.name == "array_api_strict":
             return np.from_dlpack(x)
         if self.name == "dask":
@@ -76,6 +88,31 @@ BACKENDS = [
     ]
     if importlib.util.find_spec(module) is not None
 ]
+
+def _gpu_backends() -> tuple[list[str], str]:
+    """CuPy and torch CUDA when a GPU is present, with the reason when not."""
+    found, missing = [], []
+    try:
+        import cupy
+
+        if cupy.cuda.runtime.getDeviceCount() > 0:
+            found.append("cupy")
+    except Exception as exc:  # ImportError, or CUDA without a device
+        missing.append(f"cupy: {type(exc).__name__}")
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            found.append("torch_cuda")
+        else:
+            missing.append("torch: no CUDA device")
+    except ImportError:
+        missing.append("torch: not installed")
+    return found, "; ".join(missing)
+
+
+GPU_BACKENDS, NO_GPU_REASON = _gpu_backends()
+BACKENDS += GPU_BACKENDS
 
 if "jax" in BACKENDS:
     import jax

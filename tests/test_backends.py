@@ -123,3 +123,20 @@ def test_results_stay_on_the_inputs_device(backend_name):
     value, (dx, _) = losskit.value_and_grad(losskit.cross_entropy, x, t)
     assert array_api_compat.device(value) == array_api_compat.device(x)
     assert array_api_compat.device(dx) == array_api_compat.device(x)
+
+
+def test_gpu_backends_run_the_suite_or_say_why_not():
+    from conftest import GPU_BACKENDS, NO_GPU_REASON
+
+    if not GPU_BACKENDS:
+        pytest.skip(f"no GPU backend here ({NO_GPU_REASON}); the parity suite runs on CuPy "
+                    "and torch CUDA tensors where a GPU is present")
+    import array_api_compat
+
+    from conftest import Backend
+
+    for name in GPU_BACKENDS:
+        backend = Backend(name)
+        x = backend.asarray(np.array([[0.2, 0.7, 0.1]]))
+        value = losskit.cross_entropy(x, backend.asarray(np.array([1])))
+        assert array_api_compat.device(value) == array_api_compat.device(x)  # no host copy
