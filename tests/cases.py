@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+import losskit
+
 REDUCTIONS = ("none", "mean", "sum")
 
 # (input shape, target shape): equal, 0-d, empty, K-dim and broadcasting pairs
@@ -408,6 +410,24 @@ def all_cases(dtype: Any) -> list[Case]:
 
 def reductions_for(loss: str) -> tuple[str, ...]:
     return ("none", "mean", "sum", "batchmean") if loss == "kl_div" else REDUCTIONS
+
+
+def both(name: str, *arrays: Any, **options: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(losskit on NumPy, torch) for the same call, warnings silenced; arrays (and array
+    options) go to torch as tensors, other values (a Python ``var``, a callable) as they are."""
+    import torch
+
+    def tensor(v: Any) -> Any:
+        return torch.as_tensor(v) if isinstance(v, np.ndarray) else v
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = getattr(losskit, name)(*arrays, **options)
+        theirs = getattr(torch.nn.functional, name)(
+            *[tensor(np.asarray(a)) if isinstance(a, (list, np.ndarray)) else a for a in arrays],
+            **{k: tensor(v) for k, v in options.items()},
+        )
+    return np.asarray(ours), theirs.detach().numpy()
 
 
 def deviates_empty(case: Case, reduction: str) -> bool:

@@ -12,18 +12,12 @@ import pytest
 
 import losskit
 
+from cases import both
+
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 
-def both(name, *arrays, **options):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ours = getattr(losskit, name)(*arrays, **options)
-        topts = {k: torch.as_tensor(v) if isinstance(v, np.ndarray) else v
-                 for k, v in options.items()}
-        theirs = getattr(F, name)(*[torch.as_tensor(a) for a in arrays], **topts)
-    return np.asarray(ours), theirs.numpy()
 
 
 def grads_both(name, x, *rest, **options):

@@ -6,25 +6,18 @@ Expected values come from torch (called side by side) unless a comment derives t
 from __future__ import annotations
 
 import functools
-import warnings
 
 import numpy as np
 import pytest
 
 import losskit
 
+from cases import both
+
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 
-def both(name, *arrays, **options):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ours = getattr(losskit, name)(*arrays, **options)
-        theirs = getattr(F, name)(
-            *[torch.as_tensor(a) if isinstance(a, np.ndarray) else a for a in arrays], **options
-        )
-    return np.asarray(ours), theirs.detach().numpy()
 
 
 class TestGaussianNLL:

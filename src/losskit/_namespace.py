@@ -21,6 +21,7 @@ __all__ = [
     "astype",
     "blockable",
     "default_float",
+    "float_dtype",
     "gather_last",
     "is_complex",
     "is_float",
@@ -162,6 +163,13 @@ def as_array(xp: Any, x: Array) -> Array:
     import numpy as np
 
     return xp.asarray(x) if isinstance(x, np.generic) else x
+
+
+def float_dtype(xp: Any, *arrays: Array) -> Any:
+    """:func:`result_dtype`, made floating: integer operands give the namespace's default
+    float, as torch's losses give torch's (float32 for torch, float64 for NumPy)."""
+    dtype = result_dtype(xp, *arrays)
+    return default_float(xp, arrays[0]) if is_integer(xp, dtype) else dtype
 
 
 def astype(xp: Any, x: Array, dtype: Any) -> Array:

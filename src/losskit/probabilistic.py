@@ -11,11 +11,10 @@ from ._gradients import Pullback, differentiable
 from ._namespace import (
     Array,
     astype,
-    default_float,
+    float_dtype,
     is_integer,
     is_lazy,
     namespace,
-    result_dtype,
     shape_str,
 )
 from ._validation import broadcast_shapes, check_flag, check_number, refuse_bool, require_real
@@ -97,9 +96,7 @@ def gaussian_nll_loss(
     if _is_number(var):
         if var < 0:
             raise ValueError(f"{fn}: `var` must be non-negative, got {var!r}.")
-        dtype = result_dtype(xp, input, target)
-        if is_integer(xp, dtype):
-            dtype = default_float(xp, input)
+        dtype = float_dtype(xp, input, target)
         var = xp.full(tuple(input.shape), float(var), dtype=dtype)
     else:
         if is_integer(xp, var.dtype):
@@ -116,9 +113,7 @@ def gaussian_nll_loss(
     shape = broadcast_shapes(
         fn, input=tuple(input.shape), target=tuple(target.shape), var=tuple(var.shape)
     )
-    dtype = result_dtype(xp, input, target, var)
-    if is_integer(xp, dtype):
-        dtype = default_float(xp, input)
+    dtype = float_dtype(xp, input, target, var)
     constant = _HALF_LOG_2PI if full else 0.0
 
     def loss(x: Array, y: Array, v: Array) -> Array:

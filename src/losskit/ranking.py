@@ -9,11 +9,10 @@ from ._gradients import Pullback, differentiable, grad_like
 from ._namespace import (
     Array,
     astype,
-    default_float,
+    float_dtype,
     is_integer,
     namespace,
     numel,
-    result_dtype,
     shape_str,
 )
 from ._validation import (
@@ -79,9 +78,7 @@ def margin_ranking_loss(
     shape = broadcast_shapes(
         fn, input1=tuple(input1.shape), input2=tuple(input2.shape), target=tuple(target.shape)
     )
-    dtype = result_dtype(xp, input1, input2, target)
-    if is_integer(xp, dtype):
-        dtype = default_float(xp, input1)
+    dtype = float_dtype(xp, input1, input2, target)
     def loss(x1: Array, x2: Array, y: Array) -> Array:
         # clip(min=0) has torch's clamp_min gradient: active at z == 0
         return xp.clip(margin - y * (x1 - x2), min=0.0)
@@ -229,9 +226,7 @@ def cosine_embedding_loss(
         )
     full = broadcast_shapes(fn, input1=tuple(input1.shape), input2=tuple(input2.shape))
     shape = broadcast_shapes(fn, pairs=full[:-1], target=tuple(target.shape))
-    dtype = result_dtype(xp, input1, input2)
-    if is_integer(xp, dtype):
-        dtype = default_float(xp, input1)
+    dtype = float_dtype(xp, input1, input2)
     x1, x2 = astype(xp, input1, dtype), astype(xp, input2, dtype)
     # vecdot: each sum of products in one fused pass
     n1 = xp.vecdot(x1, x1, axis=-1) + _COSINE_EPS

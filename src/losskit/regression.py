@@ -14,7 +14,14 @@ from typing import Any
 from . import _reduction
 from ._elementwise import elementwise
 from ._gradients import Pullback, differentiable
-from ._namespace import Array, astype, default_float, is_integer, namespace, result_dtype
+from ._namespace import (
+    Array,
+    astype,
+    float_dtype,
+    is_integer,
+    namespace,
+    result_dtype,
+)
 from ._validation import (
     broadcast_shapes,
     check_flag,
@@ -396,9 +403,7 @@ def poisson_nll_loss(
     xp = namespace(fn, input=input, target=target)
     require_real(fn, xp, input=input, target=target)
     shape = broadcast_shapes(fn, input=tuple(input.shape), target=tuple(target.shape))
-    dtype = result_dtype(xp, input, target)
-    if is_integer(xp, dtype):
-        dtype = default_float(xp, input)
+    dtype = float_dtype(xp, input, target)
 
     def loss(x: Array, y: Array) -> Array:
         if log_input:

@@ -13,12 +13,10 @@ from ._namespace import (
     Array,
     as_array,
     astype,
-    default_float,
-    is_integer,
+    float_dtype,
     namespace,
     numel,
     quiet,
-    result_dtype,
 )
 from ._validation import (
     broadcast_shapes,
@@ -102,9 +100,7 @@ def pairwise_distance(
     xp = namespace(fn, x1=x1, x2=x2)
     require_real(fn, xp, x1=x1, x2=x2)
     full = broadcast_shapes(fn, x1=tuple(x1.shape), x2=tuple(x2.shape))
-    dtype = result_dtype(xp, x1, x2)
-    if is_integer(xp, dtype):
-        dtype = default_float(xp, x1)
+    dtype = float_dtype(xp, x1, x2)
     v = astype(xp, x1, dtype) - astype(xp, x2, dtype)
     if eps != 0.0:
         v = v + eps
