@@ -21,6 +21,7 @@ __all__ = [
     "astype",
     "blockable",
     "default_float",
+    "device",
     "float_dtype",
     "gather_last",
     "is_complex",
@@ -68,6 +69,11 @@ def namespace(fn: str, **arrays: Any) -> Any:
             f"{fn}: all arrays must come from one array library, got {kinds}; "
             "convert them to one library first."
         ) from None
+
+
+def device(x: Array) -> Any:
+    """The device ``x`` lives on (new arrays are created there: no host copies)."""
+    return array_api_compat.device(x)
 
 
 def is_lazy(x: Array) -> bool:

@@ -10,7 +10,7 @@ import math
 import warnings
 from typing import Any
 
-from ._namespace import Array, is_complex, is_float, is_integer, shape_str
+from ._namespace import Array, astype, is_complex, is_float, is_integer, is_lazy, numel, shape_str
 
 
 def broadcast_shapes(fn: str, **shapes: tuple[int, ...]) -> tuple[int, ...]:
@@ -110,3 +110,35 @@ def check_flag(fn: str, name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{fn}: `{name}` must be True or False, got {value!r}.")
     return value
+
+
+def check_class_indices(
+    fn: str, xp: Any, t: Array, n_classes: int, ignore_index: int | None = None
+) -> None:
+    """torch's ``IndexError`` for class indices outside ``[0, C)`` (other than
+    ``ignore_index``), naming the first such index; eager arrays only (rule 8)."""
+    if numel(t) == 0 or is_lazy(t):
+        return
+    bad = (t < 0) | (t >= n_classes)
+    if ignore_index is not None:
+        bad = bad & (t != ignore_index)
+    if bool(xp.any(bad)):
+        flat = xp.reshape(t, (-1,))
+        value = int(flat[int(xp.argmax(xp.astype(xp.reshape(bad, (-1,)), xp.int8)))])
+        ignored = "" if ignore_index is None else f", or ignore_index={ignore_index}"
+        raise IndexError(
+            f"{fn}: target {value} is out of bounds for {n_classes} classes (valid class "
+            f"indices are 0..{n_classes - 1}{ignored})."
+        )
+
+
+def class_weight(fn: str, xp: Any, weight: Array | None, n_classes: int, dtype: Any) -> Any:
+    """A per-class ``weight`` of shape ``(C)``, cast to ``dtype`` (``None`` stays ``None``)."""
+    if weight is None:
+        return None
+    if tuple(weight.shape) != (n_classes,):
+        raise ValueError(
+            f"{fn}: `weight` must be 1-D with one weight per class, shape ({n_classes},), "
+            f"got {shape_str(weight.shape)}."
+        )
+    return astype(xp, weight, dtype)

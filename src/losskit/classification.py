@@ -18,7 +18,6 @@ from ._namespace import (
     astype,
     blockable,
     is_integer,
-    is_lazy,
     map_blocks,
     namespace,
     numel,
@@ -29,7 +28,7 @@ from ._namespace import (
     take,
     take_last,
 )
-from ._validation import check_number, require_float
+from ._validation import check_class_indices, check_number, class_weight, require_float
 
 __all__ = ["cross_entropy", "nll_loss"]
 
@@ -74,30 +73,6 @@ def _index_target_shape(fn: str, input: Array, target: Array, why: str = "") -> 
     return expected
 
 
-def _check_index_values(fn: str, xp: Any, t: Array, n_classes: int, ignore_index: int) -> None:
-    """torch's IndexError for class indices outside [0, C) that are not ignore_index."""
-    if numel(t) == 0 or is_lazy(t):
-        return
-    bad = ((t < 0) | (t >= n_classes)) & (t != ignore_index)
-    if bool(xp.any(bad)):
-        value = int(t[int(xp.argmax(xp.astype(bad, xp.int8)))])
-        raise IndexError(
-            f"{fn}: target {value} is out of bounds for {n_classes} classes (valid class "
-            f"indices are 0..{n_classes - 1}, or ignore_index={ignore_index})."
-        )
-
-
-def _class_weight(fn: str, xp: Any, weight: Array | None, n_classes: int, dtype: Any) -> Any:
-    if weight is None:
-        return None
-    if tuple(weight.shape) != (n_classes,):
-        raise ValueError(
-            f"{fn}: `weight` must be 1-D with one weight per class, shape ({n_classes},), "
-            f"got {shape_str(weight.shape)}."
-        )
-    return astype(xp, weight, dtype)
-
-
 def _index_setup(
     fn: str, xp: Any, input: Array, target: Array, weight: Array | None, ignore_index: int,
     why: str = "",
@@ -112,10 +87,10 @@ def _index_setup(
     x = _classes_last(xp, input)
     t = xp.reshape(target, (-1,))
     n_classes = x.shape[-1]
-    _check_index_values(fn, xp, t, n_classes, ignore_index)
+    check_class_indices(fn, xp, t, n_classes, ignore_index)
     keep = t != ignore_index
     safe = xp.where(keep, t, xp.zeros_like(t))
-    return out_shape, x, keep, safe, _class_weight(fn, xp, weight, n_classes, x.dtype)
+    return out_shape, x, keep, safe, class_weight(fn, xp, weight, n_classes, x.dtype)
 
 
 def _index_reduce(
@@ -366,7 +341,7 @@ def _cross_entropy_probabilities(
     x = astype(xp, _classes_last(xp, input), dtype)
     y = astype(xp, _classes_last(xp, target), dtype)
     n_classes = x.shape[-1]
-    w = _class_weight(fn, xp, weight, n_classes, dtype)
+    w = class_weight(fn, xp, weight, n_classes, dtype)
     out_shape = () if input.ndim == 1 else (input.shape[0], *input.shape[2:])
     lse = logsumexp(xp, x)
     q = (1.0 - smoothing) * y + smoothing / n_classes if smoothing > 0.0 else y

@@ -22,7 +22,9 @@ from ._namespace import (
 )
 from ._validation import (
     broadcast_shapes,
+    check_class_indices,
     check_number,
+    class_weight,
     require_float,
     require_integer,
     require_real,
@@ -326,19 +328,10 @@ def multi_margin_loss(
         )
     out_shape = _margin_target(fn, xp, input, target)
     n_classes = input.shape[-1]
-    if weight is not None and tuple(weight.shape) != (n_classes,):
-        raise ValueError(
-            f"{fn}: `weight` must be 1-D with one weight per class, shape ({n_classes},), "
-            f"got {shape_str(weight.shape)}."
-        )
     x = xp.reshape(input, (-1, n_classes))
+    w = class_weight(fn, xp, weight, n_classes, x.dtype)
     t = xp.reshape(target, (-1,))
-    if not is_lazy(t) and numel(t) and bool(xp.any((t < 0) | (t >= n_classes))):
-        bad = int(t[int(xp.argmax(xp.astype((t < 0) | (t >= n_classes), xp.int8)))])
-        raise IndexError(
-            f"{fn}: target {bad} is out of bounds for {n_classes} classes (valid class "
-            f"indices are 0..{n_classes - 1})."
-        )
+    check_class_indices(fn, xp, t, n_classes)
     classes = xp.arange(n_classes, dtype=t.dtype)
     other = t[:, None] != classes
     z = (margin - take_last(xp, x, t))[:, None] + x
@@ -346,8 +339,7 @@ def multi_margin_loss(
     zero = xp.zeros((), dtype=x.dtype)
     hinge = xp.where(active, z, zero)
     scale = (1.0 / n_classes) * (
-        xp.ones((x.shape[0],), dtype=x.dtype) if weight is None
-        else take(xp, astype(xp, weight, x.dtype), t)
+        xp.ones((x.shape[0],), dtype=x.dtype) if w is None else take(xp, w, t)
     )
     per_sample = xp.sum(hinge if p == 1 else hinge * hinge, axis=1) * scale
     value = _reduction.apply(xp, xp.reshape(per_sample, out_shape), reduction)

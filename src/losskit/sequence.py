@@ -10,7 +10,17 @@ from typing import Any
 
 from . import _reduction
 from ._gradients import Pullback, differentiable, grad_like
-from ._namespace import Array, gather_last, is_integer, is_lazy, namespace, quiet, shape_str, take
+from ._namespace import (
+    Array,
+    device,
+    gather_last,
+    is_integer,
+    is_lazy,
+    namespace,
+    quiet,
+    shape_str,
+    take,
+)
 from ._validation import check_flag, require_float
 
 __all__ = ["ctc_loss"]
@@ -23,7 +33,7 @@ def _lengths(fn: str, xp: Any, name: str, value: Any, like: Array) -> Array:
     if isinstance(value, (list, tuple)):
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             raise TypeError(f"{fn}: `{name}` must hold integers, got {value!r}.")
-        return xp.asarray(value, dtype=xp.int64, device=_device(like))
+        return xp.asarray(value, dtype=xp.int64, device=device(like))
     if isinstance(value, (int, float)) or not hasattr(value, "dtype"):
         raise TypeError(
             f"{fn}: `{name}` must be an integer array or a list/tuple of ints (one length per "
@@ -33,12 +43,6 @@ def _lengths(fn: str, xp: Any, name: str, value: Any, like: Array) -> Array:
     if not is_integer(xp, value.dtype) or xp.isdtype(value.dtype, "bool"):
         raise TypeError(f"{fn}: `{name}` must be integral, got dtype {value.dtype}.")
     return xp.astype(xp.reshape(value, (-1,)), xp.int64)
-
-
-def _device(x: Array) -> Any:
-    import array_api_compat
-
-    return array_api_compat.device(x)
 
 
 def _lse3(xp: Any, a: Array, b: Array, c: Array) -> Array:
