@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 import losskit
-
-from cases import all_cases, reductions_for
+from losskit._cases import all_cases, reductions_for
 
 CASES = all_cases(np.float64)
 # jit compiles per call: every third case of the grid (all losses, all option sets appear)
@@ -115,7 +114,7 @@ def test_results_stay_on_the_inputs_device(backend_name):
     pytest.importorskip(backend_name)
     import array_api_compat
 
-    from conftest import Backend
+    from losskit._backends import Backend
 
     backend = Backend(backend_name)
     x = backend.asarray(np.array([[0.2, 0.7, 0.1]]))
@@ -133,7 +132,7 @@ def test_gpu_backends_run_the_suite_or_say_why_not():
                     "and torch CUDA tensors where a GPU is present")
     import array_api_compat
 
-    from conftest import Backend
+    from losskit._backends import Backend
 
     for name in GPU_BACKENDS:
         backend = Backend(name)

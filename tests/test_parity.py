@@ -1,6 +1,6 @@
 """Values, dtypes, shapes and gradients of every loss against torch (the oracle).
 
-Every case of ``cases.py`` runs on every backend, in float32 and float64, for every reduction.
+Every case of ``losskit._cases`` runs on every backend, in float32 and float64, for every reduction.
 Tolerances: rtol 1e-5 (float64), 1e-4 (float32).
 """
 
@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 import losskit
-
-from cases import Case, all_cases, reductions_for, torch_call
+from losskit._cases import Case, all_cases, reductions_for, torch_call
 
 torch = pytest.importorskip("torch")
 

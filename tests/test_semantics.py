@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 import losskit
-
-from cases import both
+from losskit._cases import both
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

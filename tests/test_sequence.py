@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 import losskit
-
-from cases import ctc_cases
+from losskit._cases import ctc_cases
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
