@@ -1,5 +1,6 @@
 """losskit: PyTorch's loss functions, with PyTorch's exact semantics, on any array library."""
 
+from ._explain import Explanation, explain
 from ._gradients import grad, value_and_grad
 from .binary import binary_cross_entropy, binary_cross_entropy_with_logits, soft_margin_loss
 from .classification import cross_entropy, nll_loss
@@ -45,6 +46,7 @@ __all__ = [
     "CTCLoss",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
+    "Explanation",
     "GaussianNLLLoss",
     "HingeEmbeddingLoss",
     "HuberLoss",
@@ -68,6 +70,7 @@ __all__ = [
     "cosine_embedding_loss",
     "cross_entropy",
     "ctc_loss",
+    "explain",
     "gaussian_nll_loss",
     "grad",
     "hinge_embedding_loss",
