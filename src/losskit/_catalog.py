@@ -192,6 +192,14 @@ ENTRIES: dict[str, Entry] = {e.name: e for e in _ENTRIES}
 _BY_CLASS = {e.cls.__name__: e for e in _ENTRIES}
 
 
+# common short names, offered as suggestions (never silently accepted)
+_ALIASES = {"bce": "binary_cross_entropy", "bcelogits": "binary_cross_entropy_with_logits",
+            "bcewithlogits": "binary_cross_entropy_with_logits", "ce": "cross_entropy",
+            "kl": "kl_div", "kld": "kl_div", "kldiv": "kl_div", "rmse": "mse_loss",
+            "mae": "l1_loss", "hinge": "hinge_embedding_loss", "svm": "multi_margin_loss",
+            "triplet": "triplet_margin_loss"}
+
+
 class UnknownLossError(ValueError):
     """A loss name that is neither a function nor a class of losskit."""
 
@@ -208,11 +216,13 @@ def lookup(name: str) -> Entry:
     for candidate in (key, key + "loss"):
         if candidate in folded:
             return folded[candidate]
-    close = difflib.get_close_matches(name, [*ENTRIES, *_BY_CLASS], n=3, cutoff=0.5)
-    if not close:
-        folded_close = difflib.get_close_matches(key, list(folded), n=3, cutoff=0.5)
-        close = [folded[c].name for c in folded_close]
-    hint = f"; did you mean {' or '.join(dict.fromkeys(close))}?" if close else ""
+    close = [_ALIASES[key]] if key in _ALIASES else []
+    close += [n for n in ENTRIES if key and key in n.replace("_", "")]
+    close += difflib.get_close_matches(name, list(ENTRIES), n=3, cutoff=0.6)
+    close += [folded[c].name for c in difflib.get_close_matches(key, list(folded), n=3,
+                                                                cutoff=0.7)]
+    close = list(dict.fromkeys(close))[:3]
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
     raise UnknownLossError(f"unknown loss {name!r}{hint} (losskit list shows all 21)")
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import losskit
 
 from ._backends import Backend, enable_jax_x64
-from ._cases import SEED, GENERATORS, Case, reductions_for, torch_call
+from ._cases import GENERATORS, SEED, Case, reductions_for, torch_call
 from ._cli_inputs import InputError
 
 RTOL = {"float32": 1e-4, "float64": 1e-5}

@@ -41,8 +41,9 @@ def _number(token: str) -> int | float:
         return float(token)  # accepts 1.5, 1e-3, nan, inf, -inf
 
 
-def parse_text(text: str, where: str) -> np.ndarray:
-    """Rows of numbers separated by commas or whitespace; a first row of names is a header."""
+def parse_text(text: str, where: str, header: bool = True) -> np.ndarray:
+    """Rows of numbers separated by commas or whitespace; in a file, a first row of names is
+    a header."""
     rows: list[list[int | float]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
@@ -53,7 +54,7 @@ def parse_text(text: str, where: str) -> np.ndarray:
             rows.append([_number(t) for t in tokens])
         except ValueError:
             bad = next(t for t in tokens if not _is_number(t))
-            if not rows and not any(_is_number(t) for t in tokens):
+            if header and not rows and not any(_is_number(t) for t in tokens):
                 continue  # a header line: column names
             raise InputError(f"{where}: line {number} holds {bad!r}, which is not a "
                              f"number") from None
@@ -106,7 +107,7 @@ def _from_npy(source: str | BinaryIO, where: str) -> np.ndarray:
     return array
 
 
-def _from_string(text: str, where: str) -> np.ndarray:
+def _from_string(text: str, where: str, header: bool = True) -> np.ndarray:
     stripped = text.strip()
     if stripped.startswith("["):
         try:
@@ -114,7 +115,7 @@ def _from_string(text: str, where: str) -> np.ndarray:
         except json.JSONDecodeError as exc:
             raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") \
                 from None
-    return parse_text(text, where)
+    return parse_text(text, where, header)
 
 
 def read_array(arg: str, where: str, stdin: BinaryIO | None = None) -> tuple[np.ndarray, bool]:
@@ -140,7 +141,7 @@ def read_array(arg: str, where: str, stdin: BinaryIO | None = None) -> tuple[np.
             raise InputError(f"{label}: cannot be read as text ({exc})") from None
         return _from_string(text, label), True
     try:
-        return _from_string(arg, where), True
+        return _from_string(arg, where, header=False), True
     except InputError as exc:
         raise InputError(f"{exc}; an ARRAY is inline JSON like \"[2, 4, 6]\", numbers like "
                          f"\"2,4,6\", a .npy/.csv/.txt file or - for standard input") from None

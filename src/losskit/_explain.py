@@ -9,6 +9,7 @@ mean = (1 + 0 + 1) / 3 = 0.6667
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,14 +54,16 @@ class Explanation:
         return lines
 
     def __str__(self) -> str:
-        out = [f"{self.call}", f"  {self.summary}", "", "formula", f"  {self.formula}", "",
-               "inputs", *(f"  {line}" for line in self.inputs), "", self.caption,
-               *self._table_text()]
+        summary = textwrap.fill(self.summary, 100, initial_indent="  ", subsequent_indent="  ")
+        out = [f"{self.call}", summary, "", "formula", f"  {self.formula}", "", "inputs",
+               *(f"  {line}" for line in self.inputs), "", self.caption, *self._table_text()]
         if self.omitted:
             out.append(f"  … and {self.omitted} more")
         out += [*(f"  {n}" for n in self.notes), "", "reduction", f"  {self.reduction_line}"]
         if self.pitfalls:
-            out += ["", "pitfalls", *(f"  - {p}" for p in self.pitfalls)]
+            out += ["", "pitfalls", *(textwrap.fill(p, 100, initial_indent="  - ",
+                                                    subsequent_indent="    ")
+                                      for p in self.pitfalls)]
         return "\n".join(out)
 
     def to_markdown(self) -> str:
@@ -153,7 +156,8 @@ def _mean_divisor(entry: Entry, named: dict[str, np.ndarray], options: dict[str,
         flat = np.reshape(terms, -1)
         return flat / lengths, flat.size, (f"N = {flat.size} samples, each loss first divided "
                                            f"by its target length {terms_of.vector(lengths)}")
-    return terms, terms.size, f"{terms.size} term{'s' if terms.size != 1 else ''}"
+    word = "term" if name in terms_of.ELEMENTWISE else "sample"
+    return terms, terms.size, f"{terms.size} {word}{'s' if terms.size != 1 else ''}"
 
 
 def _reduction_line(entry: Entry, named: dict[str, np.ndarray], options: dict[str, Any],
@@ -169,6 +173,12 @@ def _reduction_line(entry: Entry, named: dict[str, np.ndarray], options: dict[st
 
 
 def _call_text(entry: Entry, named: dict[str, np.ndarray], options: dict[str, Any]) -> str:
+    """The call with every option in effect, defaults included (legacy arguments folded into
+    ``reduction``)."""
+    defaults = {k: p.default for k, p in entry.options.items()
+                if p.default is not None and k not in ("size_average", "reduce")}
+    options = {**defaults, **{k: v for k, v in options.items()
+                              if k not in ("size_average", "reduce")}}
     shown = [f"{k}={v!r}" for k, v in options.items()
              if not isinstance(v, np.ndarray) and not callable(v)]
     shown += [f"{k}=<array {tuple(v.shape)}>" for k, v in options.items()
@@ -248,8 +258,7 @@ def explain(fn: Callable | Any, *arrays: Any, max_rows: int = 20, **options: Any
                            f"each sample.")
     return Explanation(
         loss=entry.name,
-        call=_call_text(entry, named, {**options, "reduction": reduction} if
-                        "reduction" in options else options),
+        call=_call_text(entry, named, {**options, "reduction": reduction}),
         summary=f"{entry.summary} ({entry.family}; class {entry.cls.__name__})",
         formula=entry.formula,
         inputs=[f"{k} = {terms_of.vector(a, 12)}  ({a.dtype}, shape {tuple(a.shape)})"

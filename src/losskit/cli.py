@@ -214,7 +214,8 @@ def _parser() -> _Parser:
     commands.add_parser("explain", help="how the value arises, term by term", add_help=False)
     plot = commands.add_parser("plot", help="draw losses (and --grad) against residual, "
                                "margin or logit (needs losskit[plot])")
-    plot.add_argument("losses", nargs="+", metavar="LOSS")
+    plot.add_argument("losses", nargs="+", metavar="LOSS",
+                      help="a loss name, optionally with options: huber_loss:delta=2")
     plot.add_argument("--grad", action="store_true", help="add the gradients below")
     plot.add_argument("-o", "--output", help="FILE.png or FILE.svg (default: LOSS-....png)")
     plot.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"),
@@ -242,7 +243,7 @@ def _dispatch(argv: list[str]) -> int:
     if args.command == "list":
         return list_losses(args.json)
     if args.command == "plot":
-        from .plot import plot_command
+        from ._plot import plot_command
 
         return plot_command(args.losses, grad=args.grad, output=args.output, span=args.range)
     if args.command == "check":
