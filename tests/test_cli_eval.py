@@ -95,7 +95,13 @@ def test_integers_in_text_are_floats_except_class_indices(capsys):
     assert probs["value"] == pytest.approx(index["value"])
     out = eval_json(capsys, "ctc_loss", "[[[-0.7, -0.7]], [[-0.7, -0.7]]]", "[[1]]", "[2]",
                     "[1]")
-    assert np.isfinite(out["value"])
+    lp = torch.full((2, 1, 2), -0.7, dtype=torch.float64)
+    want = F.ctc_loss(lp, torch.tensor([[1]]), torch.tensor([2]), torch.tensor([1]))
+    assert out["value"] == pytest.approx(float(want), rel=1e-12)
+    # one bare number is a 0-d array: the unbatched ctc form with 0-d lengths
+    out = eval_json(capsys, "ctc_loss", "[[-0.7, -0.7], [-0.7, -0.7]]", "[1]", "2", "1")
+    assert out["value"] == pytest.approx(float(want), rel=1e-12)
+    assert eval_json(capsys, "mse_loss", "2", "1.5")["value"] == 0.25
 
 
 def test_files_and_standard_input(capsys, tmp_path, monkeypatch):

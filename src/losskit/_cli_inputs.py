@@ -109,6 +109,8 @@ def _from_npy(source: str | BinaryIO, where: str) -> np.ndarray:
 
 def _from_string(text: str, where: str, header: bool = True) -> np.ndarray:
     stripped = text.strip()
+    if _is_number(stripped):
+        return np.array(_number(stripped))  # one number is a 0-d array, as in JSON
     if stripped.startswith("["):
         try:
             return _from_json(json.loads(stripped), where)

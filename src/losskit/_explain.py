@@ -4,7 +4,7 @@
 >>> e = losskit.explain(losskit.margin_ranking_loss, np.array([1., 2, 3]),
 ...                     np.array([2., 3, 4]), np.array([1., -1, 1]))
 >>> print(e.reduction_line)
-mean = (1 + 0 + 1) / 3 = 0.6667
+mean = (1 + 0 + 1) / 3 = 0.6667   [divided by 3 terms]
 """
 
 from __future__ import annotations
@@ -225,9 +225,28 @@ def explain(fn: Callable | Any, *arrays: Any, max_rows: int = 20, **options: Any
     """Explain ``fn(*arrays, **options)``: the formula, the terms beside their inputs, the
     reduction written out and the classic pitfalls of that loss.
 
-    ``fn`` is one of the 21 loss functions or a loss instance (its options are used, and
-    ``options`` override them). Arrays of any library are converted to NumPy to be shown;
-    the value is the loss's own result on them. ``max_rows`` bounds the table.
+    Every number shown is computed by the loss itself (its value, and its terms with
+    ``reduction='none'``); the *how* column writes each term with the inputs substituted.
+
+    Args:
+        fn: one of the 21 loss functions, or a loss instance (its options are used, and
+            ``options`` override them).
+        *arrays: the loss's positional arrays, of any array library (converted to NumPy to
+            be shown; Dask arrays are computed).
+        max_rows: the most table rows shown; the rest are counted.
+        **options: the loss's keyword arguments.
+
+    Returns:
+        An ``Explanation``: ``str()`` is text, ``to_markdown()`` Markdown (Jupyter shows it);
+        ``value``, ``terms``, ``rows`` and ``reduction_line`` hold the parts.
+
+    Example:
+        >>> import numpy as np, losskit
+        >>> e = losskit.explain(losskit.l1_loss, np.array([2., 4, 6]), np.array([1., 3, 5]))
+        >>> e.rows[0]
+        ['[0]', '2', '1', '|2 - 1|', '1']
+        >>> e.reduction_line
+        'mean = (1 + 1 + 1) / 3 = 1   [divided by 3 terms]'
     """
     entry = entry_of(fn)
     if not callable(getattr(fn, "options", None)) or fn is entry.function:
