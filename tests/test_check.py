@@ -42,6 +42,15 @@ def test_a_disagreement_fails_with_exit_status_1(capsys, monkeypatch):
     assert "first failure of l1_loss" not in out
 
 
+def test_a_wrong_dtype_is_a_failure(monkeypatch):
+    real = _check.torch_call
+    monkeypatch.setattr(_check, "torch_call",
+                        lambda case, *args: (*real(case, *args)[:2], "float16"))
+    tally = _check.run_check("numpy", ["soft_margin_loss"])["soft_margin_loss"]
+    assert tally.failed > 0 and "dtype float" in tally.first_failure
+    assert "torch float16" in tally.first_failure
+
+
 def test_a_crash_is_reported_as_a_failure(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

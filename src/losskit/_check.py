@@ -104,6 +104,7 @@ def check_case(backend: Backend, case: Case, dtype: str, tally: Tally) -> None:
                                                   reduction=reduction, **options)
         got = backend.to_numpy(value)
         _compare(got, want, dtype, tally, f"{where} value")
+        tally.checks += 1
         if backend.dtype_name(value) != want_dtype:
             tally.failed += 1
             tally.first_failure = tally.first_failure or (
