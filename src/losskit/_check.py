@@ -24,7 +24,9 @@ import losskit
 from ._backends import Backend, enable_jax_x64
 from ._cases import GENERATORS, SEED, Case, reductions_for, torch_call
 from ._cli_inputs import InputError
+from .examples import log_softmax
 
+# the test suite's tolerances too (tests/test_parity.py imports them)
 RTOL = {"float32": 1e-4, "float64": 1e-5}
 KNOWN_BACKENDS = {"numpy": "numpy", "array_api_strict": "array-api-strict", "torch": "torch",
                   "jax": "jax", "dask": "dask[array]", "cupy": "cupy", "torch_cuda": "torch"}
@@ -63,7 +65,8 @@ def _compare(got: np.ndarray, want: np.ndarray, dtype: str, tally: Tally, what: 
         tally.first_failure = tally.first_failure or f"{what}: {problem}"
 
 
-def _arrays(backend: Backend, case: Case) -> tuple[list[Any], dict[str, Any]]:
+def case_arguments(backend: Backend, case: Case) -> tuple[list[Any], dict[str, Any]]:
+    """The case's arrays and options on ``backend`` (shared with tests/test_parity.py)."""
     arrays = [backend.asarray(a) for a in case.arrays]
     if backend.lazy and case.loss == "ctc_loss" and case.arrays[1].ndim == 1:
         # lazy arrays have no values to lay concatenated targets out with: lengths as lists
@@ -87,13 +90,13 @@ def _torch_ctc_grad(case: Case, reduction: str, g: np.ndarray) -> np.ndarray:
 
 
 def _through_log_softmax(lp: np.ndarray, g: np.ndarray) -> np.ndarray:
-    p = np.exp(lp - np.log(np.sum(np.exp(lp), axis=-1, keepdims=True)))
-    return g - p * np.sum(g, axis=-1, keepdims=True)
+    """The log_softmax VJP: the gradient with respect to logits whose log_softmax is ``lp``."""
+    return g - np.exp(log_softmax(lp)) * np.sum(g, axis=-1, keepdims=True)
 
 
 def check_case(backend: Backend, case: Case, dtype: str, tally: Tally) -> None:
     fn = getattr(losskit, case.loss)
-    arrays, options = _arrays(backend, case)
+    arrays, options = case_arguments(backend, case)
     for reduction in reductions_for(case.loss):
         where = f"{case.id} {dtype} reduction={reduction!r}"
         want, _, want_dtype = torch_call(case, reduction)
