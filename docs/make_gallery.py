@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from losskit._plot import figure
+from losskit.cli.plot import figure
 
 HERE = Path(__file__).parent
 PICTURES = [

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 import losskit
-from losskit._cases import all_cases, reductions_for
+from losskit.testing.grid import all_cases, reductions_for
 
 CASES = all_cases(np.float64)
 # jit compiles per call: every third case of the grid (all losses, all option sets appear)
-SAMPLE = range(0, len(CASES), 3)
+SAMPLE = [pytest.param(i, id=CASES[i].id) for i in range(0, len(CASES), 3)]
+EVERY = [pytest.param(i, id=CASES[i].id) for i in range(len(CASES))]
 
 
 def _split(case):
@@ -29,6 +30,7 @@ def _concatenated_ctc(case) -> bool:
     return case.loss == "ctc_loss" and case.arrays[1].ndim == 1 and case.arrays[2].ndim == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", SAMPLE)
 def test_every_loss_runs_under_jax_jit(index):
     jax = pytest.importorskip("jax")
@@ -53,6 +55,7 @@ def test_every_loss_runs_under_jax_jit(index):
                                    equal_nan=True, err_msg=f"{case.id} {reduction}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", SAMPLE)
 def test_jax_grad_equals_value_and_grad(index):
     jax = pytest.importorskip("jax")
@@ -87,7 +90,8 @@ def _refuse(*args, **kwargs):
     raise AssertionError("a loss asked Dask to compute")
 
 
-@pytest.mark.parametrize("index", range(len(CASES)))
+@pytest.mark.slow
+@pytest.mark.parametrize("index", EVERY)
 def test_dask_losses_stay_lazy(index):
     """Building a loss (and its gradients) on Dask arrays must compute nothing."""
     dask = pytest.importorskip("dask")
@@ -114,7 +118,7 @@ def test_results_stay_on_the_inputs_device(backend_name):
     pytest.importorskip(backend_name)
     import array_api_compat
 
-    from losskit._backends import Backend
+    from losskit.testing.backends import Backend
 
     backend = Backend(backend_name)
     x = backend.asarray(np.array([[0.2, 0.7, 0.1]]))
@@ -132,7 +136,7 @@ def test_gpu_backends_run_the_suite_or_say_why_not():
                     "and torch CUDA tensors where a GPU is present")
     import array_api_compat
 
-    from losskit._backends import Backend
+    from losskit.testing.backends import Backend
 
     for name in GPU_BACKENDS:
         backend = Backend(name)

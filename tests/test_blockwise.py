@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import losskit
-from losskit._namespace import BLOCK, blockable
+from losskit._core.blocks import BLOCK, blockable
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -109,7 +109,7 @@ def test_blockwise_gradients_scale_with_grad_output(grad_output):
 
 
 def test_a_second_pullback_recomputes_whole_arrays():
-    from losskit._gradients import _FORWARDS, _PENDING
+    from losskit._core.gradients import _FORWARDS, _PENDING
 
     x, y = _data("mse_loss", np.float64)
     token = _PENDING.set((None,))

@@ -8,9 +8,10 @@ import importlib.util
 import numpy as np
 import pytest
 
-from losskit import _check
-from losskit._cases import GENERATORS, SEED
 from losskit.cli import main
+from losskit.testing import check as _check
+from losskit.testing.case import SEED
+from losskit.testing.grid import GENERATORS
 
 pytest.importorskip("torch")
 
@@ -38,7 +39,7 @@ def test_a_disagreement_fails_with_exit_status_1(capsys, monkeypatch):
     assert main(["check", "--loss", "mse_loss", "--loss", "l1", "--no-progress"]) == 1
     out = capsys.readouterr().out
     assert "mse_loss" in out and "FAIL" in out
-    assert "first failure of mse_loss: mse_loss[" in out and "max abs difference" in out
+    assert "first failure of mse_loss: mse_loss-" in out and "max abs difference" in out
     assert "first failure of l1_loss" not in out
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from losskit.cli import main
-from losskit.examples import examples
+from losskit.cli.demo import examples
 
 torch = pytest.importorskip("torch")
 

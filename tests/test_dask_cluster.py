@@ -48,6 +48,7 @@ def _cases(da):
     ]
 
 
+@pytest.mark.slow
 def test_losses_and_gradients_on_a_local_cluster_equal_numpy(client):
     da = pytest.importorskip("dask.array")
     for fn, arrays, options in _cases(da):

@@ -1,76 +1,41 @@
-"""gaussian_nll, hinge/cosine embedding and triplet losses: conventions and errors.
+"""The embedding family (margin_ranking, hinge_embedding, cosine_embedding): kinks, integer
+inputs, rank rules and errors.
 
 Expected values come from torch (called side by side) unless a comment derives them.
 """
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
 
 import losskit
-from losskit._cases import both
+
+from torch_helpers import both, grads_both
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 
+def test_margin_ranking_is_active_at_the_margin():
+    # z = margin - y (x1 - x2) = 0, -tiny, +tiny: torch's clamp_min gives [1, 0, 1]
+    x1, x2, y = [0.0, 1e-9, -1e-9], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]
+    ours, theirs = grads_both("margin_ranking_loss", x1, x2, y, reduction="sum")
+    np.testing.assert_array_equal(ours[0], [-1.0, 0.0, -1.0])
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a, b)
 
 
-class TestGaussianNLL:
-    def test_clamped_variance_gradient_passes_through_like_torch(self):
-        x, y, v = np.array([1.0, 0.5]), np.array([0.0, 0.0]), np.array([0.0, 0.2])
-        _, (dx, dy, dv) = losskit.value_and_grad(losskit.gaussian_nll_loss, x, y, v,
-                                                 reduction="sum")
-        xt, vt = torch.tensor(x, requires_grad=True), torch.tensor(v, requires_grad=True)
-        F.gaussian_nll_loss(xt, torch.tensor(y), vt, reduction="sum").backward()
-        np.testing.assert_allclose(dv, vt.grad.numpy())
-        np.testing.assert_allclose(dx, xt.grad.numpy())
-        np.testing.assert_array_equal(dy, -dx)
-        np.testing.assert_allclose(dv[0], 0.5 * (1 / 1e-6 - 1 / 1e-12))  # -4.999995e11
+def test_margin_ranking_needs_equal_ranks():
+    with pytest.raises(ValueError, match=r"margin_ranking_loss: input1, input2, target must "
+                       r"have the same number of dimensions, got input1 1-D \(3,\), input2 1-D "
+                       r"\(3,\), target 2-D \(3, 1\)"):
+        losskit.margin_ranking_loss(np.ones(3), np.ones(3), np.ones((3, 1)))
 
-    def test_python_number_variance(self):
-        x, y = np.array([0.0, 2.0]), np.array([1.0, 1.0])
-        ours, theirs = both("gaussian_nll_loss", x, y, 0.5, full=True)
-        np.testing.assert_allclose(ours, theirs)
-        _, grads = losskit.value_and_grad(losskit.gaussian_nll_loss, x, y, 0.5)
-        assert grads[2] is None
 
-    @pytest.mark.parametrize("var_shape", [(2, 2), (2,), (2, 1), (1, 2)])
-    def test_accepted_variance_shapes(self, var_shape):
-        rng = np.random.default_rng(0)
-        x, y, v = rng.normal(size=(2, 2)), rng.normal(size=(2, 2)), rng.uniform(0.5, 1, var_shape)
-        ours, theirs = both("gaussian_nll_loss", x, y, v, reduction="none")
-        np.testing.assert_allclose(ours, theirs)
-        _, (_, _, dv) = losskit.value_and_grad(losskit.gaussian_nll_loss, x, y, v)
-        assert dv.shape == var_shape
-
-    @pytest.mark.parametrize("var_shape", [(1, 1), (), (1,), (2, 2, 1)])
-    def test_rejected_variance_shapes(self, var_shape):
-        with pytest.raises(ValueError, match=r"gaussian_nll_loss: `var` of shape .* does not "
-                           r"fit the input's shape \(2, 2\)"):
-            losskit.gaussian_nll_loss(np.zeros((2, 2)), np.zeros((2, 2)), np.ones(var_shape))
-        with pytest.raises(ValueError, match="var is of incorrect size"):
-            F.gaussian_nll_loss(torch.zeros(2, 2), torch.zeros(2, 2), torch.ones(var_shape))
-
-    def test_variance_is_compared_with_the_input_not_the_broadcast(self):
-        with pytest.raises(ValueError, match=r"does not fit the input's shape \(2, 1\)"):
-            losskit.gaussian_nll_loss(np.zeros((2, 1)), np.zeros((2, 2)), np.ones((2, 2)))
-
-    def test_negative_and_integer_variance(self):
-        with pytest.raises(ValueError, match=r"`var` must be non-negative, got a minimum of -1.0"):
-            losskit.gaussian_nll_loss(np.zeros(2), np.zeros(2), np.array([1.0, -1.0]))
-        with pytest.raises(ValueError, match=r"`var` must be non-negative, got -0.5"):
-            losskit.gaussian_nll_loss(np.zeros(2), np.zeros(2), -0.5)
-        with pytest.raises(TypeError, match=r"`var` must be a floating-point array"):
-            losskit.gaussian_nll_loss(np.zeros(2), np.zeros(2), np.ones(2, np.int64))
-
-    def test_elementwise_mean_is_refused(self):
-        with pytest.raises(ValueError, match="Received: reduction='elementwise_mean'"):
-            losskit.gaussian_nll_loss(np.zeros(2), np.zeros(2), np.ones(2),
-                                      reduction="elementwise_mean")
+def test_margin_ranking_incompatible_shapes():
+    with pytest.raises(ValueError, match=r"cannot be broadcast together"):
+        losskit.margin_ranking_loss(np.ones(4), np.ones(3), np.ones(3))
 
 
 class TestHingeEmbedding:
@@ -108,73 +73,3 @@ class TestCosineEmbedding:
             losskit.cosine_embedding_loss(np.ones((4, 2)), np.ones((4, 2)), np.array(1.0))
         with pytest.raises(ValueError, match=r"target must be 0-D or 1-D"):
             losskit.cosine_embedding_loss(np.ones((4, 2)), np.ones((4, 2)), np.ones((4, 1)))
-
-
-class TestTriplet:
-    def test_eps_is_added_to_the_difference(self):
-        a = np.array([[1.0, 2.0]])
-        ours, theirs = both("triplet_margin_loss", a, a.copy(), a + 10, margin=0.5 + 10,
-                            reduction="none")
-        np.testing.assert_allclose(ours, theirs)
-
-    @pytest.mark.parametrize("p", [0.0, 1.0, 2.0, -1.0, float("inf")])
-    def test_zero_distance_has_no_nan_gradient(self, p):
-        a = np.array([[1.0, 2.0, 2.0]])
-        n = np.array([[1.5, 2.0, 0.0]])
-        arrays = (a, a.copy(), n)
-        _, grads = losskit.value_and_grad(losskit.triplet_margin_loss, *arrays, p=p, eps=0.0)
-        ts = [torch.tensor(x, requires_grad=True) for x in arrays]
-        F.triplet_margin_loss(*ts, p=p, eps=0.0).backward()
-        for got, t in zip(grads, ts):
-            want = t.grad.numpy() if t.grad is not None else np.zeros_like(got)
-            np.testing.assert_allclose(got, want, atol=1e-12)
-
-    def test_margin_and_rank_errors(self):
-        a = np.ones((2, 3))
-        with pytest.raises(ValueError, match=r"triplet_margin_loss: `margin` must be greater "
-                           r"than 0, got 0"):
-            losskit.triplet_margin_loss(a, a, a, margin=0)
-        with pytest.raises(ValueError, match=r"anchor, positive, negative must have the same "
-                           r"number of dimensions"):
-            losskit.triplet_margin_loss(a, np.ones(3), a)
-        with pytest.raises(ValueError, match=r"TripletMarginLoss: expected margin to be "
-                           r"greater than 0, got 0"):
-            losskit.TripletMarginLoss(margin=0)
-
-    def test_custom_distance_value_matches_torch(self):
-        rng = np.random.default_rng(1)
-        a, p, n = (rng.normal(size=(4, 3)) for _ in range(3))
-
-        def l1(x, y):
-            return (abs(x - y)).sum(-1)
-
-        ours, theirs = both("triplet_margin_with_distance_loss", a, p, n, distance_function=l1,
-                            swap=True)
-        np.testing.assert_allclose(ours, theirs)
-
-    def test_value_and_grad_with_a_losskit_distance(self):
-        rng = np.random.default_rng(2)
-        arrays = tuple(rng.normal(size=(4, 3)) for _ in range(3))
-        dist = functools.partial(losskit.pairwise_distance, p=1.0)
-        _, grads = losskit.value_and_grad(losskit.triplet_margin_with_distance_loss, *arrays,
-                                          distance_function=dist, margin=2.0)
-        ts = [torch.tensor(x, requires_grad=True) for x in arrays]
-        F.triplet_margin_with_distance_loss(
-            *ts, distance_function=functools.partial(F.pairwise_distance, p=1.0), margin=2.0
-        ).backward()
-        for got, t in zip(grads, ts):
-            np.testing.assert_allclose(got, t.grad.numpy())
-
-    def test_value_and_grad_with_an_opaque_distance_says_what_it_needs(self):
-        a = np.ones((2, 3))
-        with pytest.raises(TypeError, match=r"value_and_grad: triplet_margin_with_distance_loss's"
-                           r" distance_function .* is not a losskit function"):
-            losskit.value_and_grad(losskit.triplet_margin_with_distance_loss, a, a, a + 1,
-                                   distance_function=lambda x, y: ((x - y) ** 2).sum(-1))
-
-    def test_distance_function_is_keyword_only(self):
-        a = np.ones((2, 3))
-        with pytest.raises(TypeError):
-            losskit.triplet_margin_with_distance_loss(a, a, a, losskit.pairwise_distance)
-        with pytest.raises(TypeError, match="`distance_function` must be callable"):
-            losskit.triplet_margin_with_distance_loss(a, a, a, distance_function=3)

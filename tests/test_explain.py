@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 import losskit
-from losskit._cases import all_cases, reductions_for
-from losskit._catalog import ENTRIES, lookup
-from losskit._explain import _mean_divisor, _reduction
-from losskit._explain_terms import fmt
 from losskit.cli import main
-from losskit.examples import examples
+from losskit.cli.catalog import ENTRIES, lookup
+from losskit.cli.demo import examples
+from losskit.cli.explain import _mean_divisor, _reduction
+from losskit.cli.explain_terms import fmt
+from losskit.testing.grid import all_cases, reductions_for
 
 torch = pytest.importorskip("torch")
 TUTORIAL = [e for e in examples() if e.tutorial]
@@ -117,7 +117,8 @@ def test_weighted_cross_entropy_names_its_divisor():
     want = float(torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(t),
                                                    weight=torch.tensor(w), ignore_index=1))
     assert float(e.value) == pytest.approx(want)
-    assert "Σ weight[target] = 0.5 + 3" in e.reduction_line
+    assert "/ 3.5 = " in e.reduction_line  # Σ weight[target] = 0.5 + 3, target 1 ignored
+    assert "divided by Σ weight[target] of the non-ignored targets" in e.reduction_line
     assert "ignored (target = ignore_index)" in str(e)
 
 
@@ -150,7 +151,7 @@ def test_markdown_rendering_and_instances():
 @pytest.mark.parametrize("library", ["torch", "jax", "array_api_strict"])
 def test_explain_accepts_arrays_of_any_library(library):
     pytest.importorskip(library)
-    from losskit._backends import Backend
+    from losskit.testing.backends import Backend
 
     backend = Backend(library)
     example = TUTORIAL[5]

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from losskit._plot import CURVES, figure
 from losskit.cli import main
+from losskit.cli.plot import CURVES, figure
 
 pytest.importorskip("matplotlib")
 DOCS = Path(__file__).parent.parent / "docs"

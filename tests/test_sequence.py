@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import losskit
-from losskit._cases import ctc_cases
+from losskit.testing.grid import ctc_cases
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -86,8 +86,8 @@ TGT = np.array([[1, 2, 3], [2, 2, 0]])
         ({"targets": np.array([[1, 9, 3], [2, 2, 0]])}, ValueError, r"target labels .* got 9"),
         ({"input_lengths": 6}, TypeError, r"`input_lengths` must be an integer array or a "
                                           r"list/tuple of ints"),
-        ({"input_lengths": np.array([6.0, 6.0])}, TypeError, r"`input_lengths` must be "
-                                                             r"integral"),
+        ({"input_lengths": np.array([6.0, 6.0])}, TypeError, r"`input_lengths` must hold "
+                                                             r"integer lengths"),
         ({"targets": TGT.astype(float)}, TypeError, r"`targets` must hold integer labels"),
         ({"log_probs": LP[None]}, ValueError, r"log_probs must be \(T, N, C\) or unbatched"),
         ({"log_probs": LP[:0]}, ValueError, r"log_probs must not be empty"),

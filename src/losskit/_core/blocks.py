@@ -1,0 +1,100 @@
+"""The NumPy blockwise path: large arrays evaluated in cache-sized blocks, shared among threads.
+
+NumPy evaluates an expression one operation at a time over whole arrays, so a loss with five
+temporaries streams five arrays through memory. Evaluated block by block, the temporaries
+stay in cache; the arithmetic (the loss's own array-API code) is the same. Other libraries
+fuse (JAX) or schedule (Dask) on their own and never take this path.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from .namespace import Array, is_numpy, numel
+
+__all__ = ["BLOCK", "blockable", "map_blocks"]
+
+#: Elements per block: small enough that a block's temporaries stay in the CPU cache (and
+#: under malloc's mmap threshold), large enough to amortise Python's per-call overhead.
+BLOCK = 1 << 16
+
+
+def blockable(xp: Any, *arrays: Array) -> bool:
+    """Whether :func:`map_blocks` applies: large C-contiguous NumPy arrays of one shape."""
+    first = arrays[0]
+    return (
+        is_numpy(xp)
+        and numel(first) >= 2 * BLOCK
+        and all(
+            a.shape == first.shape and getattr(a, "flags", None) is not None
+            and a.flags.c_contiguous
+            for a in arrays
+        )
+    )
+
+
+def _threads() -> int:
+    """Worker threads of the blockwise path: ``LOSSKIT_NUM_THREADS``, else the usable cores."""
+    env = os.environ.get("LOSSKIT_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+class _Pool:
+    """One lazily created thread pool, grown when more workers are asked for. It holds no
+    state that changes what a loss computes: results come back in block order."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+
+    def get(self, workers: int) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None or self._executor._max_workers < workers:
+                self._executor = ThreadPoolExecutor(max_workers=workers,
+                                                    thread_name_prefix="losskit")
+            return self._executor
+
+
+_POOL = _Pool()
+
+
+def map_blocks(
+    fn: Callable[[int, tuple[Array, ...]], Any], *arrays: Array, rows: bool = False
+) -> list[Any]:
+    """``[fn(start, blocks) ...]`` over aligned views of ``arrays`` of about ``BLOCK``
+    elements, in order (see :func:`blockable`): flat views, or with ``rows=True`` runs of
+    whole rows along axis 0 (``start`` is then the first row).
+
+    NumPy releases the GIL inside its loops, so the blocks are shared among a few threads,
+    each taking a contiguous run of them; the results come back in block order, so sums
+    of them do not depend on the thread count.
+    """
+    if rows:
+        views = list(arrays)
+        step = max(1, BLOCK // max(1, math.prod(arrays[0].shape[1:])))
+    else:
+        views = [a.reshape(-1) for a in arrays]
+        step = BLOCK
+    starts = list(range(0, views[0].shape[0], step))
+
+    def run(chunk: list[int]) -> list[Any]:
+        return [fn(i, tuple(v[i : i + step] for v in views)) for i in chunk]
+
+    workers = min(_threads(), len(starts))
+    if workers <= 1:
+        return run(starts)
+    pool = _POOL.get(workers)
+    per = -(-len(starts) // workers)
+    futures = [pool.submit(run, starts[k : k + per]) for k in range(0, len(starts), per)]
+    return [r for f in futures for r in f.result()]

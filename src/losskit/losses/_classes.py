@@ -1,0 +1,119 @@
+"""The class axis shared by the categorical losses (and the linear head's cross-entropy).
+
+torch reads the class dimension at axis 1 of ``(N, C, d1, ..., dK)`` inputs (axis 0 of an
+unbatched ``(C)`` input). The losses work on an ``(M, C)`` layout with the classes last
+(``M = N·d1⋯dK``) and move gradients back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._core.indexing import take
+from .._core.namespace import Array, shape_str
+from .._core.reduction import Divisor
+from .._core.validation import check_class_indices, class_weight, require_float, require_integer
+
+__all__ = ["INDEX_MEAN", "IndexTargets", "classes_back", "classes_last", "index_targets",
+           "kept_weight"]
+
+
+def classes_last(xp: Any, a: Array) -> Array:
+    """``(N, C, d1..dK)`` -> ``(N·d1⋯dK, C)``; ``(N, C)`` and ``(C)`` need no move."""
+    if a.ndim <= 1:
+        return xp.reshape(a, (1, -1))
+    if a.ndim > 2:
+        a = xp.permute_dims(a, (0, *range(2, a.ndim), 1))
+    return xp.reshape(a, (-1, a.shape[-1]))
+
+
+def classes_back(xp: Any, a: Array, shape: tuple[int, ...]) -> Array:
+    """The inverse of :func:`classes_last` for an array of the original ``shape``."""
+    if len(shape) <= 2:
+        return xp.reshape(a, shape)
+    moved = (shape[0], *shape[2:], shape[1])
+    a = xp.reshape(a, moved)
+    return xp.permute_dims(a, (0, len(shape) - 1, *range(1, len(shape) - 1)))
+
+
+def _target_shape(fn: str, input: Array, target: Array, why: str) -> tuple[int, ...]:
+    """Check an index target against the input (torch's rules); return the 'none' shape."""
+    shape, tshape = tuple(input.shape), tuple(target.shape)
+    if input.ndim == 0:
+        raise ValueError(f"{fn}: input must have at least 1 dimension (C) or (N, C, ...), got ().")
+    if input.ndim == 1:
+        if tshape not in ((), (1,)):
+            raise ValueError(
+                f"{fn}: an unbatched input of shape {shape_str(shape)} takes one class index "
+                f"(a target of shape () or (1,)), got target shape {shape_str(tshape)}{why}."
+            )
+        return ()
+    expected = (shape[0], *shape[2:])
+    if tshape != expected:
+        raise ValueError(
+            f"{fn}: for input of shape {shape_str(shape)} (N, C, ...) the target must hold "
+            f"one class index per sample, shape {shape_str(expected)}; got "
+            f"{shape_str(tshape)}{why}."
+        )
+    return expected
+
+
+class IndexTargets:
+    """Class-index targets laid out against ``(M, C)`` scores.
+
+    Attributes:
+        out_shape: the shape of ``reduction='none'`` (the target's, ``()`` unbatched).
+        x: the scores as ``(M, C)``.
+        keep: ``(M)`` bool, the targets that are not ``ignore_index``.
+        safe: ``(M)`` the targets with ignored ones replaced by class 0 (safe to gather).
+        weight: the per-class weights cast to the scores' dtype, or ``None``.
+        picked_weight: ``weight[safe]``, or ``None``.
+    """
+
+    def __init__(self, out_shape: tuple[int, ...], x: Array, keep: Array, safe: Array,
+                 weight: Array | None, picked_weight: Array | None) -> None:
+        self.out_shape, self.x, self.keep, self.safe = out_shape, x, keep, safe
+        self.weight, self.picked_weight = weight, picked_weight
+
+    @property
+    def n_classes(self) -> int:
+        return self.x.shape[-1]
+
+
+def index_targets(fn: str, xp: Any, input: Array, target: Array, weight: Array | None,
+                  ignore_index: int, why: str = "") -> IndexTargets:
+    """Shapes, checks and the ``(M, C)`` layout shared by nll_loss and cross_entropy."""
+    require_float(fn, xp, input=input)
+    require_integer(fn, xp, "target", target, "class indices", why)
+    out_shape = _target_shape(fn, input, target, why)
+    x = classes_last(xp, input)
+    t = xp.reshape(target, (-1,))
+    n_classes = x.shape[-1]
+    check_class_indices(fn, xp, t, n_classes, ignore_index)
+    keep = t != ignore_index
+    safe = xp.where(keep, t, xp.zeros_like(t))
+    w = class_weight(fn, xp, weight, n_classes, x.dtype)
+    return IndexTargets(out_shape, x, keep, safe, w, None if w is None else take(xp, w, safe))
+
+
+def kept_weight(xp: Any, keep: Array, picked_weight: Array | None, dtype: Any) -> Array:
+    """torch's ``nll_loss_nd`` 'mean' divisor: the summed weights of the non-ignored targets
+    (their count when unweighted); all ignored gives 0, and the mean 0 / 0 = nan."""
+    if picked_weight is None:
+        return xp.sum(xp.astype(keep, dtype))
+    return xp.sum(xp.where(keep, picked_weight, xp.zeros_like(picked_weight)))
+
+
+def _index_mean_of(xp: Any, input: Array, target: Array, weight: Array | None = None,
+                   ignore_index: int = -100, **_: Any) -> Any:
+    if input.ndim > 0 and tuple(input.shape) == tuple(target.shape):
+        return None  # cross_entropy with class probabilities: the number of positions
+    t = xp.reshape(target, (-1,))
+    keep = t != ignore_index
+    picked = None if weight is None else take(xp, weight, xp.where(keep, t, xp.zeros_like(t)))
+    return kept_weight(xp, keep, picked, input.dtype)
+
+
+#: The 'mean' of nll_loss and of cross_entropy with class indices.
+INDEX_MEAN = Divisor("Σ weight[target] of the non-ignored targets (their number when "
+                     "unweighted)", _index_mean_of)

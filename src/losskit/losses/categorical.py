@@ -1,0 +1,409 @@
+"""The categorical family: cross_entropy, nll_loss and multi_margin_loss, losses of one
+class per sample over ``C`` class scores.
+
+Class indices are read against the class axis (axis 1 of ``(N, C, d1, ..., dK)``, see
+``_classes``); cross_entropy also takes class probabilities of the input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._core import reduction as _reduction
+from .._core.blocks import blockable, map_blocks
+from .._core.gradients import Pullback, differentiable, grad_like, pending_scalar_grad_output
+from .._core.indexing import subtract_at, take, take_last
+from .._core.namespace import Array, astype, namespace, result_dtype, shape_str
+from .._core.stable import logsumexp
+from .._core.validation import (
+    check_class_indices,
+    check_number,
+    class_weight,
+    require_float,
+    require_integer,
+)
+from ._classes import (
+    INDEX_MEAN,
+    IndexTargets,
+    classes_back,
+    classes_last,
+    index_targets,
+    kept_weight,
+)
+
+__all__ = ["cross_entropy", "multi_margin_loss", "nll_loss"]
+
+
+@differentiable(divisor=INDEX_MEAN)
+def nll_loss(
+    input: Array,
+    target: Array,
+    weight: Array | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> tuple[Array, Pullback]:
+    """Negative log-likelihood, as ``torch.nn.functional.nll_loss``.
+
+    ``l_n = -w[y_n] · input[n, y_n]`` for each target that is not ``ignore_index`` (0 for
+    ignored ones). ``input`` is expected to hold log-probabilities (not checked, as in torch).
+
+    Args:
+        input: ``(C)``, ``(N, C)`` or ``(N, C, d1, ..., dK)`` log-probabilities.
+        target: integer class indices, ``()``/``(1,)``, ``(N)`` or ``(N, d1, ..., dK)``.
+        weight: optional per-class weights, shape ``(C)``.
+        size_average: deprecated (see Reductions in ``help(losskit)``).
+        ignore_index: a target value that contributes nothing (nor to the mean's divisor).
+        reduce: deprecated (see Reductions in ``help(losskit)``).
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'``; ``'mean'`` divides by the summed
+            weights of the non-ignored targets (see Reductions in ``help(losskit)``).
+
+    Shape:
+        ``'none'`` gives the target's shape (``()`` for an unbatched input).
+
+    Returns:
+        The loss in the input's dtype.
+
+    Notes:
+        Matches torch; a target outside ``[0, C)`` raises ``IndexError`` naming it.
+
+    Example:
+        >>> import numpy as np
+        >>> logp = np.log(np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]))
+        >>> round(float(nll_loss(logp, np.array([0, 2]))), 4)
+        0.2899
+    """
+    fn = "nll_loss"
+    reduction = _reduction.resolve(fn, reduction, size_average, reduce)
+    xp = namespace(fn, input=input, target=target, weight=weight)
+    it = index_targets(fn, xp, input, target, weight, ignore_index)
+    x, keep, safe, picked_weight = it.x, it.keep, it.safe, it.picked_weight
+    picked = take_last(xp, x, safe)
+    zero = xp.zeros_like(picked)
+    losses = xp.where(keep, -picked if picked_weight is None else -(picked_weight * picked), zero)
+    divisor = kept_weight(xp, keep, picked_weight, x.dtype) if reduction == "mean" else None
+    if reduction == "none":
+        value = _reduction.apply(xp, xp.reshape(losses, it.out_shape), "none")
+    else:
+        value = _reduction.apply(xp, losses, reduction, divisor)
+
+    def pullback(g: Array) -> tuple[Array | None, ...]:
+        ge = _reduction.per_term(xp, g, reduction, losses, divisor)
+        scale = ge if picked_weight is None else picked_weight * ge
+        scale = xp.where(keep, scale, zero)
+        # d/dx[n, y_n] = -w[y_n]: one scattered value per row
+        dx = subtract_at(xp, xp.zeros(tuple(x.shape), dtype=x.dtype), safe, scale)
+        dx = classes_back(xp, dx, tuple(input.shape))
+        return grad_like(xp, dx, input, tuple(input.shape)), None
+
+    return value, pullback
+
+
+@differentiable(divisor=INDEX_MEAN)
+def cross_entropy(
+    input: Array,
+    target: Array,
+    weight: Array | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> tuple[Array, Pullback]:
+    """Cross-entropy of logits against class indices or probabilities, as
+    ``torch.nn.functional.cross_entropy``.
+
+    With ``lp = log_softmax(input)`` over the class axis and smoothing ``ε``:
+
+    * class indices (target shape differs from the input's):
+      ``l_n = (1-ε)·w[y_n]·(-lp[n, y_n]) + (ε/C)·Σ_c w_c·(-lp[n, c])``, 0 where
+      ``y_n == ignore_index``; ``'mean'`` divides by ``Σ w[y_n]`` over non-ignored targets.
+    * class probabilities (target shape equals the input's):
+      ``l_n = -Σ_c w_c·((1-ε)·y[n, c] + ε/C)·lp[n, c]``; ``'mean'`` divides by the number of
+      positions ``N·d1⋯dK`` (weights not in the divisor).
+
+    Args:
+        input: logits, ``(C)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``.
+        target: integer class indices ``()``, ``(N)``, ``(N, d1, ..., dK)``; or class
+            probabilities of the input's shape (any real values, as in torch).
+        weight: optional per-class weights, shape ``(C)``.
+        size_average: deprecated (see Reductions in ``help(losskit)``).
+        ignore_index: an index target value that contributes nothing (index mode only).
+        reduce: deprecated (see Reductions in ``help(losskit)``).
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'`` (see Reductions in ``help(losskit)``).
+        label_smoothing: ``ε`` in ``[0, 1]`` (negative values act as 0, as in torch).
+
+    Shape:
+        ``'none'`` gives the input's shape without the class axis.
+
+    Returns:
+        The loss in the input's dtype (probabilities: the promoted dtype).
+
+    Notes:
+        Matches torch. Log-softmax is shifted by the row maximum, so logits of ±1e4
+        give finite results.
+
+    Example:
+        >>> import numpy as np
+        >>> logits = np.array([[2.0, 0.5, -1.0], [0.0, 0.0, 3.0]])
+        >>> round(float(cross_entropy(logits, np.array([0, 2]))), 4)
+        0.1681
+    """
+    fn = "cross_entropy"
+    reduction = _reduction.resolve(fn, reduction, size_average, reduce)
+    smoothing = check_number(fn, "label_smoothing", label_smoothing)
+    if smoothing > 1.0:
+        raise ValueError(
+            f"{fn}: `label_smoothing` must be between 0.0 and 1.0, got {label_smoothing!r}."
+        )
+    smoothing = max(smoothing, 0.0)  # torch treats a negative smoothing as none
+    xp = namespace(fn, input=input, target=target, weight=weight)
+    if input.ndim >= 1 and input.shape[1 if input.ndim > 1 else 0] == 0:
+        raise ValueError(f"{fn}: input has no classes (shape {shape_str(input.shape)}).")
+    if tuple(input.shape) == tuple(target.shape) and input.ndim > 0:
+        return _cross_entropy_probabilities(
+            fn, xp, input, target, weight, ignore_index, reduction, smoothing
+        )
+    why = (
+        f" (it was read as class indices because its shape {shape_str(target.shape)} differs "
+        f"from the input's {shape_str(input.shape)}; class probabilities need the input's "
+        "shape)"
+    )
+    it = index_targets(fn, xp, input, target, weight, ignore_index,
+                       why if xp.isdtype(target.dtype, "real floating") else "")
+    return _cross_entropy_indices(xp, input, it, reduction, smoothing)
+
+
+class _SmoothedIndices:
+    """Cross-entropy terms and gradient rows of class-index targets with label smoothing ε.
+
+    With ``a = w ⊙ ((1-ε)·onehot(y) + ε/C)`` a row's loss is ``Σ_c a_c·(lse - x_c)`` and
+    its gradient ``softmax(x)·Σ_c a_c - a``.
+    """
+
+    def __init__(self, xp: Any, it: IndexTargets, smoothing: float) -> None:
+        self.xp, self.it, self.eps = xp, it, smoothing
+        ones = xp.ones((it.x.shape[0],), dtype=it.x.dtype)
+        self.wy = ones if it.picked_weight is None else it.picked_weight
+        w = it.weight
+        self.total_weight = float(it.n_classes) if w is None else xp.sum(w)
+
+    def terms(self, x: Array, lse: Array) -> Array:
+        xp, it, eps = self.xp, self.it, self.eps
+        terms = self.wy * (lse - take_last(xp, x, it.safe))
+        if eps > 0.0:
+            # Σ_c w_c (lse - x_c): every class's -log p, weighted
+            spread = (it.n_classes * lse - xp.sum(x, axis=-1) if it.weight is None
+                      else self.total_weight * lse - xp.vecdot(x, it.weight[None, :], axis=-1))
+            terms = (1.0 - eps) * terms + (eps / it.n_classes) * spread
+        return xp.where(it.keep, terms, xp.zeros_like(terms))
+
+    def grad_rows(self, xb: Array, lse_b: Array, rows: slice, ge: Array) -> Array:
+        """The gradient of rows ``rows`` (upstream ``ge`` per row, 0 where ignored)."""
+        xp, it, eps, n_classes = self.xp, self.it, self.eps, self.it.n_classes
+        wy_b = self.wy[rows]
+        suma = (1.0 - eps) * wy_b + (eps / n_classes) * self.total_weight
+        dx = xp.exp(xb - lse_b[:, None]) * (ge * suma)[:, None]
+        if eps > 0.0:
+            spread = (ge * (eps / n_classes))[:, None]
+            dx = dx - (spread if it.weight is None else spread * it.weight[None, :])
+        return subtract_at(xp, dx, it.safe[rows], ge * ((1.0 - eps) * wy_b))
+
+
+def _row_lse(xp: Any, x: Array, fused_rows: Any) -> Array:
+    """The log-sum-exp of each row of ``x``. Large NumPy logits go row block by row block
+    (in cache, on threads); ``fused_rows(start, block, lse)``, when given, writes each
+    block's gradient rows in the same pass."""
+    if not blockable(xp, x):
+        return logsumexp(xp, x)
+
+    def block(start: int, parts: tuple[Array, ...]) -> Array:
+        lse_b = logsumexp(xp, parts[0])
+        if fused_rows is not None:
+            fused_rows(start, parts[0], lse_b)
+        return lse_b
+
+    return xp.concat(map_blocks(block, x, rows=True))
+
+
+def _cross_entropy_indices(xp: Any, input: Array, it: IndexTargets, reduction: str,
+                           smoothing: float) -> tuple[Array, Pullback]:
+    x, keep = it.x, it.keep
+    rows = _SmoothedIndices(xp, it, smoothing)
+    # torch's 'mean' divisor: the summed weights of the non-ignored targets
+    divisor = kept_weight(xp, keep, it.picked_weight, x.dtype) if reduction == "mean" else None
+
+    def row_upstream(g: Array) -> Array:
+        ge = _reduction.per_term(xp, g, reduction, rows.wy, divisor)
+        return xp.where(keep, ge, xp.zeros_like(ge))
+
+    fused: list[Array] = []
+    pending = pending_scalar_grad_output() if reduction != "none" else None
+    fused_rows = None
+    if pending is not None and blockable(xp, x):
+        # inside value_and_grad with a reduced loss: gradient rows in the forward's pass
+        ge_rows = row_upstream(xp.asarray(pending, dtype=x.dtype))
+        dx_all = xp.empty(tuple(x.shape), dtype=x.dtype)
+        fused.append(dx_all)
+
+        def fused_rows(start: int, xb: Array, lse_b: Array) -> None:
+            part = slice(start, start + xb.shape[0])
+            dx_all[part, ...] = rows.grad_rows(xb, lse_b, part, ge_rows[part])
+
+    lse = _row_lse(xp, x, fused_rows)
+    losses = rows.terms(x, lse)
+    if reduction == "none":
+        value = _reduction.apply(xp, xp.reshape(losses, it.out_shape), "none")
+    else:
+        value = _reduction.apply(xp, losses, reduction, divisor)
+
+    def pullback(g: Array) -> tuple[Array | None, ...]:
+        dx = fused.pop() if fused else rows.grad_rows(x, lse, slice(None), row_upstream(g))
+        dx = classes_back(xp, dx, tuple(input.shape))
+        return grad_like(xp, dx, input, tuple(input.shape)), None
+
+    return value, pullback
+
+
+def _cross_entropy_probabilities(
+    fn: str, xp: Any, input: Array, target: Array, weight: Array | None, ignore_index: int,
+    reduction: str, smoothing: float,
+) -> tuple[Array, Pullback]:
+    if not xp.isdtype(target.dtype, "real floating"):
+        raise TypeError(
+            f"{fn}: target has the input's shape {shape_str(input.shape)}, so it is read as "
+            f"class probabilities, which must be floating point; got dtype {target.dtype}. "
+            "For one-hot targets pass class indices instead (target.argmax(axis=1)), or "
+            "cast the target to a float dtype."
+        )
+    require_float(fn, xp, input=input)
+    if ignore_index != -100:
+        raise ValueError(
+            f"{fn}: `ignore_index` applies to class-index targets only; with class "
+            f"probabilities (a target of the input's shape) leave it at -100, got "
+            f"{ignore_index}."
+        )
+    dtype = result_dtype(xp, input, target, *(() if weight is None else (weight,)))
+    x = astype(xp, classes_last(xp, input), dtype)
+    y = astype(xp, classes_last(xp, target), dtype)
+    n_classes = x.shape[-1]
+    w = class_weight(fn, xp, weight, n_classes, dtype)
+    out_shape = () if input.ndim == 1 else (input.shape[0], *input.shape[2:])
+    lse = logsumexp(xp, x)
+    q = (1.0 - smoothing) * y + smoothing / n_classes if smoothing > 0.0 else y
+    wq = q if w is None else q * w[None, :]
+    # -Σ_c w_c q_c (x_c - lse) = lse Σ_c w_c q_c - Σ_c w_c q_c x_c
+    mass = xp.sum(wq, axis=-1)
+    losses = lse * mass - xp.vecdot(wq, x, axis=-1)
+    value = _reduction.apply(xp, xp.reshape(losses, out_shape), reduction)
+
+    def pullback(g: Array) -> tuple[Array | None, ...]:
+        ge = _reduction.per_term(xp, g, reduction, losses)[:, None]
+        lp = x - lse[:, None]
+        dx = (xp.exp(lp) * mass[:, None] - wq) * ge
+        dy = -(1.0 - smoothing) * (lp if w is None else lp * w[None, :]) * ge
+        shape = tuple(input.shape)
+        return (
+            grad_like(xp, classes_back(xp, dx, shape), input, shape),
+            grad_like(xp, classes_back(xp, dy, shape), target, shape),
+        )
+
+    return value, pullback
+
+
+def _margin_target(fn: str, xp: Any, input: Array, target: Array) -> tuple[int, ...]:
+    """torch's accepted target shapes for multi_margin_loss; returns the 'none' shape."""
+    require_integer(fn, xp, "target", target, "class indices")
+    batch = input.shape[0] if input.ndim == 2 else 1
+    tshape = tuple(target.shape)
+    if tshape == (batch,) or (tshape == () and batch == 1):
+        return () if tshape == () else tshape
+    raise ValueError(
+        f"{fn}: target must hold one class index per sample, shape ({batch},), got "
+        f"{shape_str(tshape)} for input of shape {shape_str(input.shape)}."
+    )
+
+
+@differentiable
+def multi_margin_loss(
+    input: Array,
+    target: Array,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Array | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> tuple[Array, Pullback]:
+    """Multi-class hinge loss, as ``torch.nn.functional.multi_margin_loss``.
+
+    Per sample with class ``y``: ``L = Σ_{i ≠ y} w[y]·max(0, margin - x[y] + x[i])^p / C``;
+    the weight of the *target* class multiplies every term.
+
+    Args:
+        input: scores ``(C)`` or ``(N, C)``.
+        target: integer class indices ``(N)`` (``()`` or ``(1,)`` for one sample).
+        p: ``1`` or ``2``.
+        margin: the required gap (may be negative, as in torch).
+        weight: optional per-class weights, shape ``(C)``.
+        size_average: deprecated (see Reductions in ``help(losskit)``).
+        reduce: deprecated (see Reductions in ``help(losskit)``).
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'`` over samples; ``'mean'`` divides by N,
+            not by the weights (see Reductions in ``help(losskit)``).
+
+    Shape:
+        ``'none'`` gives the target's shape (``(N)``, ``()`` or ``(1,)``).
+
+    Returns:
+        The loss in the input's dtype.
+
+    Notes:
+        Matches torch (strict ``> 0``: no gradient at exactly the margin). An empty batch
+        gives nan/0 where torch returns uninitialised memory (see Deviations in ``help(losskit)``).
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[0.1, 0.2, 0.4, 0.8]])
+        >>> round(float(multi_margin_loss(x, np.array([3]))), 4)
+        0.325
+    """
+    fn = "multi_margin_loss"
+    reduction = _reduction.resolve(fn, reduction, size_average, reduce)
+    if isinstance(p, bool) or p not in (1, 2):
+        raise ValueError(
+            f"{fn}: `p` must be 1 or 2 (only p == 1 and p == 2 supported), got {p!r}."
+        )
+    margin = check_number(fn, "margin", margin)
+    xp = namespace(fn, input=input, target=target, weight=weight)
+    require_float(fn, xp, input=input)
+    if input.ndim not in (1, 2) or input.shape[-1] == 0:
+        raise ValueError(
+            f"{fn}: input must have shape (C) or (N, C) with C > 0, got {shape_str(input.shape)}."
+        )
+    out_shape = _margin_target(fn, xp, input, target)
+    n_classes = input.shape[-1]
+    x = xp.reshape(input, (-1, n_classes))
+    w = class_weight(fn, xp, weight, n_classes, x.dtype)
+    t = xp.reshape(target, (-1,))
+    check_class_indices(fn, xp, t, n_classes)
+    classes = xp.arange(n_classes, dtype=t.dtype)
+    other = t[:, None] != classes
+    z = (margin - take_last(xp, x, t))[:, None] + x
+    active = (z > 0) & other  # torch's strict inequality; the target class never counts
+    zero = xp.zeros((), dtype=x.dtype)
+    hinge = xp.where(active, z, zero)
+    scale = (1.0 / n_classes) * (
+        xp.ones((x.shape[0],), dtype=x.dtype) if w is None else take(xp, w, t)
+    )
+    per_sample = xp.sum(hinge if p == 1 else hinge * hinge, axis=1) * scale
+    value = _reduction.apply(xp, xp.reshape(per_sample, out_shape), reduction)
+
+    def pullback(g: Array) -> tuple[Array | None, ...]:
+        ge = _reduction.per_term(xp, g, reduction, per_sample) * scale
+        slope = xp.astype(active, x.dtype) if p == 1 else 2.0 * hinge
+        dx = (slope - xp.astype(~other, x.dtype) * xp.sum(slope, axis=1, keepdims=True))
+        dx = xp.reshape(dx * ge[:, None], tuple(input.shape))
+        return grad_like(xp, dx, input, tuple(input.shape)), None
+
+    return value, pullback
