@@ -71,11 +71,24 @@ def test_option_types():
         losskit.HuberLoss(delta="1")
 
 
-@pytest.mark.parametrize("name", ["mse_loss", "smooth_l1_loss", "kl_div"])
+@pytest.mark.parametrize("name", ["mse_loss", "smooth_l1_loss"])
 def test_integer_inputs_refused_where_torch_refuses_them(name):
-    with pytest.raises(TypeError, match=rf"{name}: `input` must be a floating-point array, "
+    """torch computes an integer operand beside a floating one, but not two integers (its
+    kernels have no integer version)."""
+    ints = np.array([1, 2])
+    with pytest.raises(TypeError, match=rf"{name}: needs a floating-point input or target, "
+                       r"got int64 and int64"):
+        getattr(losskit, name)(ints, ints, reduction="sum")
+    with pytest.raises((RuntimeError, NotImplementedError)):
+        getattr(F, name)(torch.tensor(ints), torch.tensor(ints), reduction="sum")
+
+
+def test_kl_div_refuses_integers_on_either_side():
+    with pytest.raises(TypeError, match=r"kl_div: `input` must be a floating-point array, "
                        r"got dtype int64; cast it first"):
-        getattr(losskit, name)(np.array([1, 2]), np.array([1.0, 2.0]), reduction="sum")
+        losskit.kl_div(np.array([1, 2]), np.array([1.0, 2.0]), reduction="sum")
+    with pytest.raises(TypeError, match=r"kl_div: `target` must be a floating-point array"):
+        losskit.kl_div(np.array([1.0, 2.0]), np.array([1, 2]), reduction="sum")
 
 
 def test_bool_and_complex_inputs():

@@ -51,7 +51,7 @@ def test_the_tutorial_explanations_spell_out_the_classic_numbers():
     assert "mean = (1 + 1 + 1) / 3 = 1" in text["L1Loss"]
     assert "|x - y| - 0.5·beta" in text["SmoothL1Loss"]
     assert "|2 - 1| - 0.5·1  0.5" in text["SmoothL1Loss"]  # |d| = beta: the linear branch
-    # the tutorial's wrong outputs, with the true terms (spec §22)
+    # the tutorial's wrong outputs, with the true terms torch gives
     assert "mean = (1.3069 - 0.1589 - 2.9588) / 3 = -0.6036" in text["PoissonNLLLoss"]
     assert "full=True does not mean 'all samples'" in text["PoissonNLLLoss"]
     assert "mean = (0.8817 + 0.7249 - 0.2933) / 3 = 0.4378" in text["KLDivLoss"]
@@ -59,7 +59,7 @@ def test_the_tutorial_explanations_spell_out_the_classic_numbers():
     assert "mean = (1 + 0 + 1) / 3 = 0.6667" in text["MarginRankingLoss"]
     assert "max(0, 0 - (-1)·(2 - 3))" in text["MarginRankingLoss"]
     mlm = text["MultiLabelMarginLoss"]
-    assert "(2 + 3 + 0 + 0) / C = 4 → 1.25" in mlm
+    assert "(2 + 3 + 0 + 0) / 4 = 1.25   [divided by C = 4 classes]" in mlm
     assert "not a multi-hot vector" in mlm
     pairs = re.findall(r"^  0 +(\d) +(\d) .* (\d)$", mlm, flags=re.M)
     assert pairs == [("0", "1", "2"), ("0", "2", "3"), ("3", "1", "0"), ("3", "2", "0")]

@@ -16,6 +16,7 @@ import pytest
 
 import losskit
 from losskit.testing.backends import Backend
+from losskit.testing.case import torch_version
 from losskit.testing.check import RTOL, case_arguments
 from losskit.testing.grid import all_cases, reductions_for
 from losskit.testing.oracle import torch_call
@@ -83,6 +84,9 @@ def test_gradients(backend_name, dtype, index, reduction):
     """value_and_grad against torch's autograd, with a random upstream gradient."""
     backend = Backend(backend_name)
     case = CASES[dtype][index]
+    if case.predates(torch_version()):
+        pytest.skip(f"torch {torch.__version__} predates the tie convention losskit follows "
+                    f"(torch {case.since}); tests/test_embedding.py pins both")
     value_shape = torch_call(case, reduction)[0].shape
     g = np.random.default_rng(index).uniform(0.5, 1.5, size=value_shape).astype(dtype)
     expected_value, expected_grads, _ = torch_call(case, reduction, True, g)
@@ -109,6 +113,8 @@ def test_gradients(backend_name, dtype, index, reduction):
 def test_torch_autograd_through_losskit(backend_name, dtype, index, reduction):
     """On torch tensors, autograd through losskit's forward gives torch's own gradients."""
     case = CASES[dtype][index]
+    if case.predates(torch_version()):
+        pytest.skip(f"torch {torch.__version__} predates the tie convention losskit follows")
     _, expected_grads, _ = torch_call(case, reduction, True)
     tensors = [torch.from_numpy(a.copy()) for a in case.arrays]
     for t, diff in zip(tensors, case.differentiable):
@@ -142,7 +148,8 @@ def _numeric_grad(f, arrays, i, h=1e-6):
 
 
 def _small(case):
-    return all(a.size <= 12 for a in case.arrays)
+    # not the exact ties: central differences there average the two sides of the kink
+    return all(a.size <= 12 for a in case.arrays) and case.label != "tie"
 
 
 @pytest.mark.parametrize(("backend_name", "dtype", "index", "reduction"),

@@ -12,7 +12,7 @@ import pytest
 
 import losskit
 
-from torch_helpers import both
+from torch_helpers import STRICT_TIES, both
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -86,3 +86,15 @@ class TestTriplet:
             losskit.triplet_margin_with_distance_loss(a, a, a, losskit.pairwise_distance)
         with pytest.raises(TypeError, match="`distance_function` must be callable"):
             losskit.triplet_margin_with_distance_loss(a, a, a, distance_function=3)
+
+
+def test_no_gradient_at_exactly_the_margin():
+    """torch 2.14 made clamp_min's gradient 0 at 0; losskit follows it on every torch."""
+    a, p, n = np.array([[0.0, 0.0]]), np.array([[1.0, 0.0]]), np.array([[2.0, 0.0]])
+    _, grads = losskit.value_and_grad(losskit.triplet_margin_loss, a, p, n, eps=0.0)
+    for g in grads:  # d(a, p) - d(a, n) + 1 = 1 - 2 + 1 = 0
+        np.testing.assert_array_equal(g, np.zeros((1, 2)))
+    tensors = [torch.tensor(v, requires_grad=True) for v in (a, p, n)]
+    F.triplet_margin_loss(*tensors, eps=0.0).backward()
+    want = np.zeros((1, 2)) if STRICT_TIES else np.array([[-1.0, 0.0]])  # torch 2.13: active
+    np.testing.assert_array_equal(tensors[1].grad.numpy(), -want)

@@ -9,7 +9,24 @@ import numpy as np
 import losskit
 from losskit.testing.oracle import both
 
-__all__ = ["both", "first_grad_both", "grads_both"]
+__all__ = ["STRICT_TIES", "TORCH_VERSION", "both", "first_grad_both", "grads_both"]
+
+
+def _torch_version() -> tuple[int, int]:
+    try:
+        import torch
+    except ImportError:
+        return (0, 0)
+    major, minor = torch.__version__.split(".")[:2]
+    return int(major), int(minor)
+
+
+#: the installed torch's (major, minor)
+TORCH_VERSION = _torch_version()
+#: torch 2.14 made clamp_min's gradient 0 at exactly 0 (margin_ranking, hinge_embedding,
+#: cosine_embedding and the triplets give no gradient at exactly the margin); losskit follows
+#: that on every torch, so on 2.13 the tests expect torch's older convention from torch
+STRICT_TIES = TORCH_VERSION >= (2, 14)
 
 
 def grads_both(name, *arrays, **options):

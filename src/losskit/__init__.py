@@ -29,14 +29,16 @@ warning: ``reduce=False`` gives ``'none'``, else ``size_average=False`` ``'sum'`
 
 Deviations
 ----------
-losskit computes what torch computes; the deliberate differences: clearer ``TypeError``/
+losskit follows the newest torch (2.15); the deliberate differences: clearer ``TypeError``/
 ``ValueError``/``IndexError`` instead of ``RuntimeError``; empty batches give ``nan``/``0``
 where torch returns uninitialised memory (multi_margin, multilabel_margin); ``ctc_loss``'s
 gradient is the true derivative with respect to ``log_probs`` (torch's adds
 ``exp(log_probs)``; they agree through a log-softmax), and labels equal to ``blank`` or
 outside ``[0, C)`` raise; ``soft_margin_loss`` does not overflow; multi-hot targets of
-``multilabel_margin_loss`` raise; class indices may have any integer dtype. The full list
-with reasons is ``docs/deviations.md`` in the source distribution.
+``multilabel_margin_loss`` raise; class indices may have any integer dtype; float16 is
+computed in float32 and rounded once (torch's composite losses round every intermediate);
+at exactly the margin the ``clamp_min`` losses give no gradient, as torch 2.14 and later do.
+The full list with reasons is ``docs/deviations.md`` in the source distribution.
 """
 
 from ._core.gradients import grad, value_and_grad

@@ -104,18 +104,16 @@ class Loss:
         if len(arrays) > len(names):
             raise TypeError(f"{type(self).__name__}: takes {len(names)} arrays "
                             f"({', '.join(names)}), got {len(arrays)}.")
-        result = list(arrays)
-        for name in names[len(arrays):]:
-            if name not in named:
-                raise TypeError(f"{type(self).__name__}: missing array `{name}` (called as "
-                                f"({', '.join(names)})).")
-            result.append(named.pop(name))
-        if named:
-            unknown = next(iter(named))
-            twice = " given twice" if unknown in names else ""
-            raise TypeError(f"{type(self).__name__}: unexpected array argument `{unknown}`"
+        unknown = [n for n in named if n not in names[len(arrays):]]
+        if unknown:
+            twice = " given twice" if unknown[0] in names else ""
+            raise TypeError(f"{type(self).__name__}: unexpected array argument `{unknown[0]}`"
                             f"{twice}; it is called as ({', '.join(names)}).")
-        return result
+        missing = [n for n in names[len(arrays):] if n not in named]
+        if missing:
+            raise TypeError(f"{type(self).__name__}: missing array `{missing[0]}` (called as "
+                            f"({', '.join(names)})).")
+        return [*arrays, *(named[n] for n in names[len(arrays):])]
 
     def __repr__(self) -> str:
         defaults = {

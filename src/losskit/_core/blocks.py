@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .namespace import Array, is_numpy, numel
+from .namespace import Array, is_numpy, numel, silent
 
 __all__ = ["BLOCK", "blockable", "map_blocks"]
 
@@ -89,7 +89,8 @@ def map_blocks(
     starts = list(range(0, views[0].shape[0], step))
 
     def run(chunk: list[int]) -> list[Any]:
-        return [fn(i, tuple(v[i : i + step] for v in views)) for i in chunk]
+        with silent():  # NumPy's error state is per thread
+            return [fn(i, tuple(v[i : i + step] for v in views)) for i in chunk]
 
     workers = min(_threads(), len(starts))
     if workers <= 1:

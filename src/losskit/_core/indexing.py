@@ -71,4 +71,5 @@ def subtract_at(xp: Any, a: Array, index: Array, values: Array) -> Array:
         a[np.arange(a.shape[0]), index] -= values
         return a
     classes = xp.arange(a.shape[-1], dtype=index.dtype, device=device(a))
-    return a - xp.astype(index[:, None] == classes, a.dtype) * values[:, None]
+    # where, not a one-hot product: a nan or inf value must not spread along the row
+    return xp.where(index[:, None] == classes, a - values[:, None], a)

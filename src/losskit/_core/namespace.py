@@ -29,11 +29,15 @@ __all__ = [
     "is_lazy",
     "is_numpy",
     "is_torch",
+    "maybe",
     "namespace",
     "numel",
+    "opmath",
+    "promote",
     "quiet",
     "result_dtype",
     "shape_str",
+    "silent",
 ]
 
 #: Any array of a library that follows the array API standard (NumPy, PyTorch, JAX, ...).
@@ -120,6 +124,14 @@ def shape_str(shape: tuple[int | None, ...]) -> str:
     return str(tuple(shape))
 
 
+def silent() -> contextlib.AbstractContextManager[Any]:
+    """NumPy's floating-point warnings off for a whole loss (overflow to inf, 0/0 = nan at
+    special values): torch computes these silently, and so does losskit."""
+    import numpy as np
+
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+
+
 def quiet(xp: Any) -> contextlib.AbstractContextManager[Any]:
     """Silence NumPy's floating-point warnings where torch computes silently (``log(0)``
     before torch's clamp at -100, ``0 / 0`` for an all-ignored mean); a no-op elsewhere."""
@@ -168,7 +180,9 @@ def _category(xp: Any, dtype: Any) -> int:
     return 3
 
 
-def _promote(xp: Any, dtypes: list[Any]) -> Any:
+def promote(xp: Any, *dtypes: Any) -> Any:
+    """torch's promotion of ``dtypes``: the highest kind wins (int64 with float32 gives
+    float32, which the array API leaves undefined), then the standard's rules."""
     top = max(_category(xp, d) for d in dtypes)
     return xp.result_type(*[d for d in dtypes if _category(xp, d) == top])
 
@@ -185,10 +199,10 @@ def result_dtype(xp: Any, *arrays: Array, weak_zero_dim: bool = True) -> Any:
     dims = [a.dtype for a in arrays if a.ndim > 0 or not weak_zero_dim]
     zero = [a.dtype for a in arrays if a.ndim == 0 and weak_zero_dim]
     if not dims:
-        return _promote(xp, zero)
-    dtype = _promote(xp, dims)
+        return promote(xp, *zero)
+    dtype = promote(xp, *dims)
     higher = [d for d in zero if _category(xp, d) > _category(xp, dtype)]
-    return _promote(xp, higher) if higher else dtype
+    return promote(xp, *higher) if higher else dtype
 
 
 def as_array(xp: Any, x: Array) -> Array:
@@ -205,6 +219,25 @@ def float_dtype(xp: Any, *arrays: Array) -> Any:
     return default_float(xp, arrays[0]) if _category(xp, dtype) < 2 else dtype
 
 
+def opmath(xp: Any, dtype: Any) -> Any:
+    """The dtype torch computes ``dtype`` in on the CPU: float32 for float16 and bfloat16
+    (rounded once at the end), ``dtype`` itself otherwise."""
+    halves = [getattr(xp, name, None) for name in ("float16", "bfloat16")]
+    return xp.float32 if any(h is not None and dtype == h for h in halves) else dtype
+
+
+def maybe(xp: Any, mask: Array) -> bool:
+    """Whether ``mask`` may hold a True: its value for eager arrays, True for lazy ones
+    (which cannot be read), so a rare fix-up path can be skipped only when it is not needed."""
+    if is_lazy(mask):
+        return True
+    return bool(xp.any(mask))
+
+
 def astype(xp: Any, x: Array, dtype: Any) -> Array:
-    """``x`` in ``dtype``, without a copy when it already has it."""
-    return x if x.dtype == dtype else xp.astype(x, dtype)
+    """``x`` in ``dtype``, without a copy when it already has it (a value too large for a
+    half-precision result becomes inf silently, as in torch)."""
+    if x.dtype == dtype:
+        return x
+    with quiet(xp):
+        return xp.astype(x, dtype)

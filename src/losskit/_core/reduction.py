@@ -16,12 +16,12 @@ with torch's mapping and warning: ``reduce=False`` gives ``'none'``, else
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .namespace import Array, as_array, numel, quiet
+from .warn import warn
 
 __all__ = ["REDUCTIONS", "Divisor", "apply", "legacy_reduction", "per_term", "resolve"]
 
@@ -59,12 +59,8 @@ def legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
         result = "mean"
     else:
         result = "sum"
-    warnings.warn(
-        "size_average and reduce args will be deprecated, please use "
-        f"reduction='{result}' instead.",
-        UserWarning,
-        stacklevel=4,
-    )
+    warn("size_average and reduce args will be deprecated, please use "
+         f"reduction='{result}' instead.")
     return result
 
 
@@ -85,11 +81,7 @@ def resolve(
     if size_average is not None or reduce is not None:
         return legacy_reduction(size_average, reduce)
     if reduction == "elementwise_mean" and elementwise_mean:
-        warnings.warn(
-            "reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
-            UserWarning,
-            stacklevel=3,
-        )
+        warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.")
         return "mean"
     if isinstance(reduction, str) and reduction in allowed:
         return reduction
@@ -136,8 +128,11 @@ def upstream(g: Array, reduction: str, count: Any) -> Array:
 
 def per_term(xp: Any, g: Array, reduction: str, terms: Array, divisor: Any = None) -> Array:
     """The upstream gradient of every term of ``terms`` (the unreduced loss), in its shape:
-    ``g`` itself for ``'none'``, ``g`` (over the divisor for ``'mean'``) broadcast otherwise."""
+    ``g`` itself for ``'none'`` (a 0-d ``g``: the same for every term), ``g`` (over the divisor
+    for ``'mean'``) broadcast otherwise."""
     if reduction == "none":
+        if g.ndim == 0:
+            return g * xp.ones_like(terms)
         return xp.reshape(g, tuple(terms.shape))
     with quiet(xp):  # an array divisor may be 0: the gradient is then nan, as torch's
         ge = upstream(g, reduction, numel(terms) if divisor is None else divisor)

@@ -7,11 +7,16 @@ from typing import Any
 
 from .namespace import Array
 
-__all__ = ["HALF_LOG_2PI", "log_sigmoid", "log_softmax", "logsumexp", "safe_log", "sigmoid",
-           "softplus"]
+__all__ = ["HALF_LOG_2PI", "log_sigmoid", "log_sigmoid_pair", "log_softmax", "logsumexp",
+           "safe_log", "sigmoid", "sign", "softplus"]
 
 #: ``0.5·log(2π)``: the Gaussian normaliser and Stirling's constant.
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def sign(xp: Any, x: Array) -> Array:
+    """torch's CPU ``sign`` of a real array: -1, 0 or 1, and 0 (not nan) at nan."""
+    return xp.astype(x > 0, x.dtype) - xp.astype(x < 0, x.dtype)
 
 
 def softplus(xp: Any, x: Array) -> Array:
@@ -22,6 +27,13 @@ def softplus(xp: Any, x: Array) -> Array:
 def log_sigmoid(xp: Any, x: Array) -> Array:
     """``log σ(x) = -softplus(-x)``, finite for every finite x (x = -100 gives -100)."""
     return -softplus(xp, -x)
+
+
+def log_sigmoid_pair(xp: Any, x: Array) -> tuple[Array, Array]:
+    """``(log σ(x), log σ(-x))`` from one exp and one log1p, each exact at ±inf (0 and
+    -inf), where ``log σ(x) - x`` would give nan."""
+    tail = xp.log1p(xp.exp(-xp.abs(x)))
+    return -(xp.maximum(-x, 0.0) + tail), -(xp.maximum(x, 0.0) + tail)
 
 
 def sigmoid(xp: Any, x: Array) -> Array:

@@ -9,7 +9,6 @@ dtypes, ``ValueError`` for values and shapes, ``IndexError`` for a class index o
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 from .namespace import (
@@ -23,6 +22,7 @@ from .namespace import (
     numel,
     shape_str,
 )
+from .warn import warn
 
 
 def broadcast_shapes(fn: str, **shapes: tuple[int, ...]) -> tuple[int, ...]:
@@ -48,13 +48,9 @@ def broadcast_shapes(fn: str, **shapes: tuple[int, ...]) -> tuple[int, ...]:
 def warn_target_size(fn: str, input: Array, target: Array) -> None:
     """torch's warning when a pointwise regression loss is about to broadcast."""
     if tuple(input.shape) != tuple(target.shape):
-        warnings.warn(
-            f"{fn}: Using a target size ({shape_str(target.shape)}) that is different to the "
-            f"input size ({shape_str(input.shape)}). This will likely lead to incorrect "
-            "results due to broadcasting. Please ensure they have the same size.",
-            UserWarning,
-            stacklevel=4,
-        )
+        warn(f"{fn}: Using a target size ({shape_str(target.shape)}) that is different to the "
+             f"input size ({shape_str(input.shape)}). This will likely lead to incorrect "
+             "results due to broadcasting. Please ensure they have the same size.")
 
 
 def require_float(fn: str, xp: Any, allow_complex: bool = False, **arrays: Array) -> None:

@@ -230,6 +230,8 @@ class UnknownLossError(ValueError):
 def lookup(name: str) -> Entry:
     """The entry for a function name (``mse_loss``) or class name (``MSELoss``); case and
     dashes are forgiven (``mseloss``, ``mse-loss``)."""
+    # torch's spellings: nn.CrossEntropyLoss, F.cross_entropy, torch.nn.functional.mse_loss
+    name = name.rsplit(".", 1)[-1] if "." in name.strip(".") else name
     if name in ENTRIES:
         return ENTRIES[name]
     if name in _BY_CLASS:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -237,6 +238,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = argv[0] if argv and argv[0] in COMMANDS else ""
     try:
         return _dispatch(argv)
+    except BrokenPipeError:
+        # the reader went away (losskit demo | head -1): stop quietly, as Unix tools do;
+        # stdout is pointed at devnull so that Python's final flush cannot fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except BAD_INPUT as exc:
         prefix = f"losskit {command}: " if command else "losskit: "
         message = " ".join(str(exc).split()) or type(exc).__name__

@@ -256,7 +256,7 @@ def pairs(named: dict[str, np.ndarray], terms: np.ndarray, limit: int
                                  fmt(hinge)])
         total = " + ".join(fmt(p) for p in parts) or "0 (no pairs)"
         sums.append(f"sample {n}: targets {labels or '{}'} against {others or '{}'}: "
-                    f"({total}) / C = {c} → {fmt(flat_terms[n])}")
+                    f"({total}) / {c} = {fmt(flat_terms[n])}   [divided by C = {c} classes]")
     return (header, rows), sums, count
 
 

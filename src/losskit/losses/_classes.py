@@ -7,24 +7,27 @@ unbatched ``(C)`` input). The losses work on an ``(M, C)`` layout with the class
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from .._core.indexing import take
-from .._core.namespace import Array, shape_str
+from .._core.blocks import blockable, map_blocks
+from .._core.indexing import subtract_at, take, take_last
+from .._core.namespace import Array, astype, shape_str
 from .._core.reduction import Divisor
 from .._core.validation import check_class_indices, class_weight, require_float, require_integer
 
-__all__ = ["INDEX_MEAN", "IndexTargets", "classes_back", "classes_last", "index_targets",
-           "kept_weight"]
+__all__ = ["INDEX_MEAN", "IndexRows", "IndexTargets", "classes_back", "classes_last",
+           "index_targets", "kept_weight", "row_pass"]
 
 
 def classes_last(xp: Any, a: Array) -> Array:
     """``(N, C, d1..dK)`` -> ``(N·d1⋯dK, C)``; ``(N, C)`` and ``(C)`` need no move."""
     if a.ndim <= 1:
-        return xp.reshape(a, (1, -1))
+        return xp.reshape(a, (1, a.shape[0] if a.ndim else 1))
     if a.ndim > 2:
         a = xp.permute_dims(a, (0, *range(2, a.ndim), 1))
-    return xp.reshape(a, (-1, a.shape[-1]))
+    # explicit sizes: with no classes, -1 would be ambiguous
+    return xp.reshape(a, (math.prod(a.shape[:-1]), a.shape[-1]))
 
 
 def classes_back(xp: Any, a: Array, shape: tuple[int, ...]) -> Array:
@@ -117,3 +120,76 @@ def _index_mean_of(xp: Any, input: Array, target: Array, weight: Array | None = 
 #: The 'mean' of nll_loss and of cross_entropy with class indices.
 INDEX_MEAN = Divisor("Σ weight[target] of the non-ignored targets (their number when "
                      "unweighted)", _index_mean_of)
+
+
+class IndexRows:
+    """Cross-entropy of class-index targets with label smoothing ε, row by row.
+
+    With ``a = w ⊙ ((1-ε)·onehot(y) + ε/C)`` a row's loss is ``-Σ_c a_c·lp_c`` and its
+    gradient ``softmax(x)·Σ_c a_c - a``. Every log-probability is formed from the shifted
+    logits ``x - max(x)`` and ``lse = log Σ exp(x - max(x))``: no large number is subtracted
+    from another, so logits of ±1e4 (or 1e30) in float32 keep the log-sum-exp's correction.
+    """
+
+    def __init__(self, xp: Any, it: IndexTargets, smoothing: float, work: Any) -> None:
+        self.xp, self.it, self.eps, self.work = xp, it, smoothing, work
+        self.n_classes = it.n_classes
+        ones = xp.ones((it.x.shape[0],), dtype=work)
+        self.wy = ones if it.picked_weight is None else astype(xp, it.picked_weight, work)
+        self.w = None if it.weight is None else astype(xp, it.weight, work)
+        self.total_weight = float(self.n_classes) if self.w is None else xp.sum(self.w)
+
+    def forward(self, xb: Array, rows: slice, ge: Array | None
+                ) -> tuple[Array, Array, Array, Array | None, Array | None]:
+        """Row maxima, shifted log-sum-exps, -lp[y], the smoothing sums Σ_c w_c·(-lp_c)
+        (``None`` without smoothing) and, given the rows' upstream ``ge``, their gradient."""
+        xp = self.xp
+        top = xp.max(xb, axis=-1)
+        shifted = xb - top[:, None]
+        e = xp.exp(shifted)
+        total = xp.sum(e, axis=-1)
+        lse = xp.log(total)
+        nll = lse - take_last(xp, shifted, self.it.safe[rows])
+        spread = None
+        if self.eps > 0.0:
+            spread = (self.n_classes * lse - xp.sum(shifted, axis=-1) if self.w is None
+                      else self.total_weight * lse - xp.vecdot(shifted, self.w[None, :],
+                                                               axis=-1))
+        grad = None if ge is None else self.grad(e / total[:, None], rows, ge)
+        return top, lse, nll, spread, grad
+
+    def grad(self, softmax: Array, rows: slice, ge: Array) -> Array:
+        """The gradient of rows ``rows`` (upstream ``ge`` per row, 0 where ignored)."""
+        xp, eps, n_classes = self.xp, self.eps, self.n_classes
+        wy_b = self.wy[rows]
+        suma = (1.0 - eps) * wy_b + (eps / n_classes) * self.total_weight
+        dx = softmax * (ge * suma)[:, None]
+        if eps > 0.0:
+            spread = (ge * (eps / n_classes))[:, None]
+            dx = dx - (spread if self.w is None else spread * self.w[None, :])
+        return subtract_at(xp, dx, self.it.safe[rows], ge * ((1.0 - eps) * wy_b))
+
+
+def row_pass(xp: Any, rows: IndexRows, x: Array, ge: Array | None
+              ) -> tuple[Array, Array, Array, Array | None, Array | None]:
+    """:meth:`IndexRows.forward` over all rows: large NumPy logits row block by row block
+    (in cache, on threads), gradient rows written in the same pass when ``ge`` is given."""
+    if x.shape[-1] == 0:  # no classes: every target is ignore_index (checked), terms are 0
+        zeros = xp.zeros((x.shape[0],), dtype=x.dtype)
+        spread = zeros if rows.eps > 0.0 else None
+        return zeros, zeros, zeros, spread, None if ge is None else xp.zeros_like(x)
+    if not blockable(xp, x):
+        return rows.forward(x, slice(None), ge)
+    dx = None if ge is None else xp.empty(tuple(x.shape), dtype=x.dtype)
+
+    def block(start: int, parts: tuple[Array, ...]) -> tuple[Array, ...]:
+        part = slice(start, start + parts[0].shape[0])
+        out = rows.forward(parts[0], part, None if ge is None else ge[part])
+        if dx is not None:
+            dx[part, ...] = out[4]
+        return out[:4]
+
+    results = map_blocks(block, x, rows=True)
+    columns = [xp.concat([r[k] for r in results]) if results[0][k] is not None else None
+               for k in range(4)]
+    return columns[0], columns[1], columns[2], columns[3], dx

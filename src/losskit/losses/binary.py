@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from .._core import reduction as _reduction
-from .._core.elementwise import elementwise
-from .._core.gradients import Pullback, differentiable
+from .._core.elementwise import Terms, elementwise
+from .._core.gradients import Pullback, Want, differentiable
 from .._core.namespace import Array, astype, is_lazy, namespace, quiet, result_dtype, shape_str
-from .._core.stable import log_sigmoid, sigmoid, softplus
+from .._core.stable import log_sigmoid, log_sigmoid_pair, sigmoid, softplus
 from .._core.validation import broadcast_shapes, require_float, require_real
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "soft_margin_loss"]
@@ -63,6 +63,8 @@ def binary_cross_entropy(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Binary cross-entropy of probabilities, as ``torch.nn.functional.binary_cross_entropy``.
 
@@ -111,14 +113,18 @@ def binary_cross_entropy(
             log_1mx = xp.maximum(xp.log1p(-x), -100.0)
         return -(y * (log_x - log_1mx) + log_1mx)
 
-    def derivatives(x: Array, y: Array) -> tuple[Array, Array]:
-        with quiet(xp):  # torch's target gradient is unclamped: ±inf at x in {0, 1}
-            dy = xp.log1p(-x) - xp.log(x)
-        return (x - y) / xp.maximum(x * (1.0 - x), 1e-12), dy
+    def derivatives(wanted: tuple[bool, ...], x: Array, y: Array) -> tuple[Array | None, ...]:
+        dx = (x - y) / xp.maximum(x * (1.0 - x), 1e-12) if wanted[0] else None
+        dy = None
+        if wanted[1]:
+            with quiet(xp):  # torch's target gradient is unclamped: ±inf at x in {0, 1}
+                dy = xp.log1p(-x) - xp.log(x)
+        return dx, dy
 
     arrays = (astype(xp, input, dtype), astype(xp, target, dtype))
     w = None if weight is None else astype(xp, weight, dtype)
-    return elementwise(xp, (input, target), arrays, shape, loss, derivatives, reduction, weight=w)
+    terms = Terms(("input", "target"), (input, target), arrays, loss, derivatives)
+    return elementwise(xp, terms, shape, reduction, _want, weight=w)
 
 
 @differentiable
@@ -130,6 +136,8 @@ def binary_cross_entropy_with_logits(
     reduce: bool | None = None,
     reduction: str = "mean",
     pos_weight: Array | None = None,
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Binary cross-entropy of logits, as ``binary_cross_entropy_with_logits`` in torch.
 
@@ -176,24 +184,35 @@ def binary_cross_entropy_with_logits(
     dtype = target.dtype if xp.isdtype(target.dtype, "real floating") else input.dtype
 
     def loss(x: Array, y: Array, pw: Array | None = None) -> Array:
+        # torch's form, (1 - y)·x - (1 + (pw - 1)·y)·log σ(x): the same nan and inf
         if pw is None:
-            return (1.0 - y) * x + softplus(xp, -x)
-        return (1.0 - y) * x + (1.0 + (pw - 1.0) * y) * softplus(xp, -x)
+            return (1.0 - y) * x - log_sigmoid(xp, x)
+        return (1.0 - y) * x - (1.0 + (pw - 1.0) * y) * log_sigmoid(xp, x)
 
-    def derivatives(x: Array, y: Array, pw: Array | None = None) -> tuple[Array | None, ...]:
+    def derivatives(wanted: tuple[bool, ...], x: Array, y: Array, pw: Array | None = None
+                    ) -> tuple[Array | None, ...]:
+        dx = dy = None
         if pw is None:
-            return sigmoid(xp, x) - y, -x
-        positive = 1.0 + (pw - 1.0) * y
-        return positive * sigmoid(xp, x) - pw * y, -x - (pw - 1.0) * log_sigmoid(xp, x), None
+            dx = sigmoid(xp, x) - y if wanted[0] else None
+            return dx, (-x if wanted[1] else None)
+        if wanted[0]:
+            dx = (1.0 + (pw - 1.0) * y) * sigmoid(xp, x) - pw * y
+        if wanted[1]:
+            # torch's log σ(-x) - pw·log σ(x): inf, not nan, at x = -inf
+            ls, ls_neg = log_sigmoid_pair(xp, x)
+            dy = ls_neg - pw * ls
+        return dx, dy, None
 
+    names: tuple[str, ...] = ("input", "target")
     originals: tuple[Array, ...] = (input, target)
     arrays: tuple[Array, ...] = (astype(xp, input, dtype), astype(xp, target, dtype))
     if pos_weight is not None:
         # an operand like the others: blockwise when it has the input's shape
-        originals += (pos_weight,)
+        names, originals = (*names, "pos_weight"), (*originals, pos_weight)
         arrays += (xp.broadcast_to(astype(xp, pos_weight, dtype), shape),)
     w = None if weight is None else astype(xp, weight, dtype)
-    return elementwise(xp, originals, arrays, shape, loss, derivatives, reduction, weight=w)
+    terms = Terms(names, originals, arrays, loss, derivatives)
+    return elementwise(xp, terms, shape, reduction, _want, weight=w)
 
 
 @differentiable
@@ -203,6 +222,8 @@ def soft_margin_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Two-class logistic loss, as ``torch.nn.functional.soft_margin_loss``.
 
@@ -251,8 +272,9 @@ def soft_margin_loss(
     def loss(x: Array, y: Array) -> Array:
         return softplus(xp, -(y * x))
 
-    def derivatives(x: Array, y: Array) -> tuple[Array, None]:
-        return -y * sigmoid(xp, -(y * x)), None
+    def derivatives(wanted: tuple[bool, ...], x: Array, y: Array) -> tuple[Array | None, ...]:
+        return (-y * sigmoid(xp, -(y * x)) if wanted[0] else None), None
 
     arrays = (input, astype(xp, target, dtype))
-    return elementwise(xp, (input, target), arrays, shape, loss, derivatives, reduction)
+    terms = Terms(("input", "target"), (input, target), arrays, loss, derivatives)
+    return elementwise(xp, terms, shape, reduction, _want)

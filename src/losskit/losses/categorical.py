@@ -10,11 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from .._core import reduction as _reduction
-from .._core.blocks import blockable, map_blocks
-from .._core.gradients import Pullback, differentiable, grad_like, pending_scalar_grad_output
+from .._core.gradients import Pullback, Want, differentiable, grad_like
 from .._core.indexing import subtract_at, take, take_last
-from .._core.namespace import Array, astype, namespace, result_dtype, shape_str
-from .._core.stable import logsumexp
+from .._core.namespace import (
+    Array,
+    as_array,
+    astype,
+    namespace,
+    opmath,
+    result_dtype,
+    shape_str,
+)
 from .._core.validation import (
     check_class_indices,
     check_number,
@@ -24,11 +30,13 @@ from .._core.validation import (
 )
 from ._classes import (
     INDEX_MEAN,
+    IndexRows,
     IndexTargets,
     classes_back,
     classes_last,
     index_targets,
     kept_weight,
+    row_pass,
 )
 
 __all__ = ["cross_entropy", "multi_margin_loss", "nll_loss"]
@@ -43,6 +51,8 @@ def nll_loss(
     ignore_index: int = -100,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Negative log-likelihood, as ``torch.nn.functional.nll_loss``.
 
@@ -78,24 +88,31 @@ def nll_loss(
     reduction = _reduction.resolve(fn, reduction, size_average, reduce)
     xp = namespace(fn, input=input, target=target, weight=weight)
     it = index_targets(fn, xp, input, target, weight, ignore_index)
-    x, keep, safe, picked_weight = it.x, it.keep, it.safe, it.picked_weight
-    picked = take_last(xp, x, safe)
+    work = opmath(xp, it.x.dtype)  # half precision in float32, as torch's CPU kernels
+    x, keep, safe = astype(xp, it.x, work), it.keep, it.safe
+    picked_weight = None if it.picked_weight is None else astype(xp, it.picked_weight, work)
+    # no classes: every target is ignore_index (checked), and there is nothing to pick
+    picked = take_last(xp, x, safe) if x.shape[-1] else xp.zeros((x.shape[0],), dtype=work)
     zero = xp.zeros_like(picked)
     losses = xp.where(keep, -picked if picked_weight is None else -(picked_weight * picked), zero)
-    divisor = kept_weight(xp, keep, picked_weight, x.dtype) if reduction == "mean" else None
+    divisor = kept_weight(xp, keep, picked_weight, work) if reduction == "mean" else None
     if reduction == "none":
         value = _reduction.apply(xp, xp.reshape(losses, it.out_shape), "none")
     else:
         value = _reduction.apply(xp, losses, reduction, divisor)
+    value = astype(xp, value, it.x.dtype)
 
-    def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = _reduction.per_term(xp, g, reduction, losses, divisor)
+    def pullback(g: Array) -> dict[str, Array | None]:
+        if _want is None or "input" not in _want:
+            return {}
+        ge = _reduction.per_term(xp, astype(xp, g, work), reduction, losses, divisor)
         scale = ge if picked_weight is None else picked_weight * ge
         scale = xp.where(keep, scale, zero)
         # d/dx[n, y_n] = -w[y_n]: one scattered value per row
-        dx = subtract_at(xp, xp.zeros(tuple(x.shape), dtype=x.dtype), safe, scale)
+        dx = xp.zeros(tuple(x.shape), dtype=work)
+        dx = subtract_at(xp, dx, safe, scale) if x.shape[-1] else dx
         dx = classes_back(xp, dx, tuple(input.shape))
-        return grad_like(xp, dx, input, tuple(input.shape)), None
+        return {"input": grad_like(xp, dx, input, tuple(input.shape))}
 
     return value, pullback
 
@@ -110,6 +127,8 @@ def cross_entropy(
     reduce: bool | None = None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Cross-entropy of logits against class indices or probabilities, as
     ``torch.nn.functional.cross_entropy``.
@@ -159,11 +178,9 @@ def cross_entropy(
         )
     smoothing = max(smoothing, 0.0)  # torch treats a negative smoothing as none
     xp = namespace(fn, input=input, target=target, weight=weight)
-    if input.ndim >= 1 and input.shape[1 if input.ndim > 1 else 0] == 0:
-        raise ValueError(f"{fn}: input has no classes (shape {shape_str(input.shape)}).")
     if tuple(input.shape) == tuple(target.shape) and input.ndim > 0:
         return _cross_entropy_probabilities(
-            fn, xp, input, target, weight, ignore_index, reduction, smoothing
+            fn, xp, input, target, weight, ignore_index, reduction, smoothing, _want
         )
     why = (
         f" (it was read as class indices because its shape {shape_str(target.shape)} differs "
@@ -172,103 +189,58 @@ def cross_entropy(
     )
     it = index_targets(fn, xp, input, target, weight, ignore_index,
                        why if xp.isdtype(target.dtype, "real floating") else "")
-    return _cross_entropy_indices(xp, input, it, reduction, smoothing)
-
-
-class _SmoothedIndices:
-    """Cross-entropy terms and gradient rows of class-index targets with label smoothing ε.
-
-    With ``a = w ⊙ ((1-ε)·onehot(y) + ε/C)`` a row's loss is ``Σ_c a_c·(lse - x_c)`` and
-    its gradient ``softmax(x)·Σ_c a_c - a``.
-    """
-
-    def __init__(self, xp: Any, it: IndexTargets, smoothing: float) -> None:
-        self.xp, self.it, self.eps = xp, it, smoothing
-        ones = xp.ones((it.x.shape[0],), dtype=it.x.dtype)
-        self.wy = ones if it.picked_weight is None else it.picked_weight
-        w = it.weight
-        self.total_weight = float(it.n_classes) if w is None else xp.sum(w)
-
-    def terms(self, x: Array, lse: Array) -> Array:
-        xp, it, eps = self.xp, self.it, self.eps
-        terms = self.wy * (lse - take_last(xp, x, it.safe))
-        if eps > 0.0:
-            # Σ_c w_c (lse - x_c): every class's -log p, weighted
-            spread = (it.n_classes * lse - xp.sum(x, axis=-1) if it.weight is None
-                      else self.total_weight * lse - xp.vecdot(x, it.weight[None, :], axis=-1))
-            terms = (1.0 - eps) * terms + (eps / it.n_classes) * spread
-        return xp.where(it.keep, terms, xp.zeros_like(terms))
-
-    def grad_rows(self, xb: Array, lse_b: Array, rows: slice, ge: Array) -> Array:
-        """The gradient of rows ``rows`` (upstream ``ge`` per row, 0 where ignored)."""
-        xp, it, eps, n_classes = self.xp, self.it, self.eps, self.it.n_classes
-        wy_b = self.wy[rows]
-        suma = (1.0 - eps) * wy_b + (eps / n_classes) * self.total_weight
-        dx = xp.exp(xb - lse_b[:, None]) * (ge * suma)[:, None]
-        if eps > 0.0:
-            spread = (ge * (eps / n_classes))[:, None]
-            dx = dx - (spread if it.weight is None else spread * it.weight[None, :])
-        return subtract_at(xp, dx, it.safe[rows], ge * ((1.0 - eps) * wy_b))
-
-
-def _row_lse(xp: Any, x: Array, fused_rows: Any) -> Array:
-    """The log-sum-exp of each row of ``x``. Large NumPy logits go row block by row block
-    (in cache, on threads); ``fused_rows(start, block, lse)``, when given, writes each
-    block's gradient rows in the same pass."""
-    if not blockable(xp, x):
-        return logsumexp(xp, x)
-
-    def block(start: int, parts: tuple[Array, ...]) -> Array:
-        lse_b = logsumexp(xp, parts[0])
-        if fused_rows is not None:
-            fused_rows(start, parts[0], lse_b)
-        return lse_b
-
-    return xp.concat(map_blocks(block, x, rows=True))
+    return _cross_entropy_indices(xp, input, it, reduction, smoothing, _want)
 
 
 def _cross_entropy_indices(xp: Any, input: Array, it: IndexTargets, reduction: str,
-                           smoothing: float) -> tuple[Array, Pullback]:
-    x, keep = it.x, it.keep
-    rows = _SmoothedIndices(xp, it, smoothing)
+                           smoothing: float, want: Want | None) -> tuple[Array, Pullback]:
+    work = opmath(xp, it.x.dtype)  # half precision in float32, as torch's CPU kernels
+    x, keep = astype(xp, it.x, work), it.keep
+    rows = IndexRows(xp, it, smoothing, work)
     # torch's 'mean' divisor: the summed weights of the non-ignored targets
-    divisor = kept_weight(xp, keep, it.picked_weight, x.dtype) if reduction == "mean" else None
+    divisor = kept_weight(xp, keep, rows.wy if it.picked_weight is not None else None,
+                          work) if reduction == "mean" else None
 
     def row_upstream(g: Array) -> Array:
-        ge = _reduction.per_term(xp, g, reduction, rows.wy, divisor)
+        ge = _reduction.per_term(xp, astype(xp, g, work), reduction, rows.wy, divisor)
         return xp.where(keep, ge, xp.zeros_like(ge))
 
-    fused: list[Array] = []
-    pending = pending_scalar_grad_output() if reduction != "none" else None
-    fused_rows = None
-    if pending is not None and blockable(xp, x):
-        # inside value_and_grad with a reduced loss: gradient rows in the forward's pass
-        ge_rows = row_upstream(xp.asarray(pending, dtype=x.dtype))
-        dx_all = xp.empty(tuple(x.shape), dtype=x.dtype)
-        fused.append(dx_all)
-
-        def fused_rows(start: int, xb: Array, lse_b: Array) -> None:
-            part = slice(start, start + xb.shape[0])
-            dx_all[part, ...] = rows.grad_rows(xb, lse_b, part, ge_rows[part])
-
-    lse = _row_lse(xp, x, fused_rows)
-    losses = rows.terms(x, lse)
+    fuse = want is not None and want.scalar is not None and "input" in want
+    ge_rows = row_upstream(xp.asarray(want.scalar, dtype=work)) if fuse else None
+    top, lse, nll, spread, fused = row_pass(xp, rows, x, ge_rows)
+    zero = xp.zeros_like(nll)
+    nll = xp.where(keep, rows.wy * nll, zero)
+    spread = None if spread is None else xp.where(keep, spread, zero)
+    losses = nll if spread is None else (1.0 - smoothing) * nll + (
+        smoothing / it.n_classes) * spread
     if reduction == "none":
         value = _reduction.apply(xp, xp.reshape(losses, it.out_shape), "none")
+    elif reduction == "mean" and spread is not None:
+        # torch: (1 - ε)·nll_loss('mean') + ε/C·Σ smooth / Σ w[y], each part over the divisor
+        # (all weights 0: 0 / 0 = nan, not inf)
+        value = ((1.0 - smoothing) * _reduction.apply(xp, nll, "mean", divisor)
+                 + (smoothing / it.n_classes) * _reduction.apply(xp, spread, "mean", divisor))
     else:
         value = _reduction.apply(xp, losses, reduction, divisor)
+    value = as_array(xp, astype(xp, value, it.x.dtype))
 
-    def pullback(g: Array) -> tuple[Array | None, ...]:
-        dx = fused.pop() if fused else rows.grad_rows(x, lse, slice(None), row_upstream(g))
+    def pullback(g: Array) -> dict[str, Array | None]:
+        if want is None or "input" not in want:
+            return {}
+        if fused is not None:
+            dx = fused
+        else:
+            softmax = xp.exp(x - top[:, None] - lse[:, None])
+            dx = rows.grad(softmax, slice(None), row_upstream(g))
         dx = classes_back(xp, dx, tuple(input.shape))
-        return grad_like(xp, dx, input, tuple(input.shape)), None
+        return {"input": grad_like(xp, dx, input, tuple(input.shape))}
 
     return value, pullback
 
 
 def _cross_entropy_probabilities(
     fn: str, xp: Any, input: Array, target: Array, weight: Array | None, ignore_index: int,
-    reduction: str, smoothing: float,
+    reduction: str, smoothing: float, _want: Want | None,
 ) -> tuple[Array, Pullback]:
     if not xp.isdtype(target.dtype, "real floating"):
         raise TypeError(
@@ -285,31 +257,47 @@ def _cross_entropy_probabilities(
             f"{ignore_index}."
         )
     dtype = result_dtype(xp, input, target, *(() if weight is None else (weight,)))
-    x = astype(xp, classes_last(xp, input), dtype)
-    y = astype(xp, classes_last(xp, target), dtype)
+    work = opmath(xp, dtype)  # half precision in float32, as torch's CPU kernels
+    x = astype(xp, classes_last(xp, input), work)
+    y = astype(xp, classes_last(xp, target), work)
     n_classes = x.shape[-1]
-    w = class_weight(fn, xp, weight, n_classes, dtype)
+    w = class_weight(fn, xp, weight, n_classes, work)
     out_shape = () if input.ndim == 1 else (input.shape[0], *input.shape[2:])
-    lse = logsumexp(xp, x)
+    lp = _log_probabilities(xp, x)
     q = (1.0 - smoothing) * y + smoothing / n_classes if smoothing > 0.0 else y
     wq = q if w is None else q * w[None, :]
-    # -Σ_c w_c q_c (x_c - lse) = lse Σ_c w_c q_c - Σ_c w_c q_c x_c
-    mass = xp.sum(wq, axis=-1)
-    losses = lse * mass - xp.vecdot(wq, x, axis=-1)
-    value = _reduction.apply(xp, xp.reshape(losses, out_shape), reduction)
+    losses = -xp.vecdot(wq, lp, axis=-1)
+    # torch divides by input.numel() / C: nan when there are no classes (0 / 0)
+    divisor = 0 if n_classes == 0 else None
+    value = astype(xp, _reduction.apply(xp, xp.reshape(losses, out_shape), reduction,
+                                        divisor), dtype)
 
-    def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = _reduction.per_term(xp, g, reduction, losses)[:, None]
-        lp = x - lse[:, None]
-        dx = (xp.exp(lp) * mass[:, None] - wq) * ge
-        dy = -(1.0 - smoothing) * (lp if w is None else lp * w[None, :]) * ge
+    def pullback(g: Array) -> dict[str, Array | None]:
+        wanted = (False, False, False) if _want is None else _want.wants(
+            "input", "target", "weight")
+        ge = _reduction.per_term(xp, astype(xp, g, work), reduction, losses)[:, None]
         shape = tuple(input.shape)
-        return (
-            grad_like(xp, classes_back(xp, dx, shape), input, shape),
-            grad_like(xp, classes_back(xp, dy, shape), target, shape),
-        )
+        grads: dict[str, Array | None] = {}
+        if wanted[0]:
+            dx = (xp.exp(lp) * xp.sum(wq, axis=-1)[:, None] - wq) * ge
+            grads["input"] = grad_like(xp, classes_back(xp, dx, shape), input, shape)
+        if wanted[1]:
+            dy = -(1.0 - smoothing) * (lp if w is None else lp * w[None, :]) * ge
+            grads["target"] = grad_like(xp, classes_back(xp, dy, shape), target, shape)
+        if wanted[2] and weight is not None:
+            grads["weight"] = grad_like(xp, xp.sum(-q * lp * ge, axis=0), weight,
+                                        tuple(weight.shape))
+        return grads
 
     return value, pullback
+
+
+def _log_probabilities(xp: Any, x: Array) -> Array:
+    """log_softmax over the last axis from the shifted logits (see :class:`IndexRows`)."""
+    if x.shape[-1] == 0:
+        return x
+    shifted = x - xp.max(x, axis=-1, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
 
 
 def _margin_target(fn: str, xp: Any, input: Array, target: Array) -> tuple[int, ...]:
@@ -335,6 +323,8 @@ def multi_margin_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Multi-class hinge loss, as ``torch.nn.functional.multi_margin_loss``.
 
@@ -377,14 +367,15 @@ def multi_margin_loss(
     margin = check_number(fn, "margin", margin)
     xp = namespace(fn, input=input, target=target, weight=weight)
     require_float(fn, xp, input=input)
-    if input.ndim not in (1, 2) or input.shape[-1] == 0:
+    if input.ndim > 2 or (input.ndim and input.shape[-1] == 0):
         raise ValueError(
             f"{fn}: input must have shape (C) or (N, C) with C > 0, got {shape_str(input.shape)}."
         )
     out_shape = _margin_target(fn, xp, input, target)
-    n_classes = input.shape[-1]
-    x = xp.reshape(input, (-1, n_classes))
-    w = class_weight(fn, xp, weight, n_classes, x.dtype)
+    n_classes = input.shape[-1] if input.ndim else 1  # a 0-d input is one class (loss 0)
+    work = opmath(xp, input.dtype)  # half precision in float32, as torch's CPU kernels
+    x = astype(xp, xp.reshape(input, (-1, n_classes)), work)
+    w = class_weight(fn, xp, weight, n_classes, work)
     t = xp.reshape(target, (-1,))
     check_class_indices(fn, xp, t, n_classes)
     classes = xp.arange(n_classes, dtype=t.dtype)
@@ -398,12 +389,16 @@ def multi_margin_loss(
     )
     per_sample = xp.sum(hinge if p == 1 else hinge * hinge, axis=1) * scale
     value = _reduction.apply(xp, xp.reshape(per_sample, out_shape), reduction)
+    value = astype(xp, value, input.dtype)
 
-    def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = _reduction.per_term(xp, g, reduction, per_sample) * scale
-        slope = xp.astype(active, x.dtype) if p == 1 else 2.0 * hinge
-        dx = (slope - xp.astype(~other, x.dtype) * xp.sum(slope, axis=1, keepdims=True))
+    def pullback(g: Array) -> dict[str, Array | None]:
+        if _want is None or "input" not in _want:
+            return {}
+        ge = _reduction.per_term(xp, astype(xp, g, work), reduction, per_sample) * scale
+        slope = xp.astype(active, work) if p == 1 else 2.0 * hinge
+        # where, not a product with a mask: an infinite slope must not make 0·inf = nan
+        dx = xp.where(other, slope, -xp.sum(slope, axis=1, keepdims=True))
         dx = xp.reshape(dx * ge[:, None], tuple(input.shape))
-        return grad_like(xp, dx, input, tuple(input.shape)), None
+        return {"input": grad_like(xp, dx, input, tuple(input.shape))}
 
     return value, pullback

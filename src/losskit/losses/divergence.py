@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from .._core import reduction as _reduction
-from .._core.elementwise import elementwise
-from .._core.gradients import Pullback, differentiable
-from .._core.namespace import Array, astype, namespace, result_dtype
+from .._core.elementwise import Terms, elementwise
+from .._core.gradients import Pullback, Want, differentiable
+from .._core.namespace import Array, astype, namespace, quiet, result_dtype
 from .._core.reduction import Divisor
 from .._core.validation import broadcast_shapes, check_flag, require_float
+from .._core.warn import warn
 
 __all__ = ["kl_div"]
 
@@ -39,6 +39,8 @@ def kl_div(
     reduce: bool | None = None,
     reduction: str = "mean",
     log_target: bool = False,
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Kullback-Leibler divergence, as ``torch.nn.functional.kl_div``.
 
@@ -74,12 +76,12 @@ def kl_div(
     """
     fn = "kl_div"
     legacy = size_average is not None or reduce is not None
-    by_batch = reduction == "batchmean"
+    by_batch, said_mean = reduction == "batchmean", reduction == "mean"
     reduction = _reduction.resolve(
         fn, reduction, size_average, reduce, allowed=("none", "batchmean", "sum", "mean")
     )
-    if reduction == "mean" and not legacy:
-        warnings.warn(_KL_MEAN_WARNING, UserWarning, stacklevel=3)
+    if said_mean and not legacy:  # not for 'elementwise_mean' (torch warns once, for that)
+        warn(_KL_MEAN_WARNING)
     log_target = check_flag(fn, "log_target", log_target)
     xp = namespace(fn, input=input, target=target)
     require_float(fn, xp, input=input, target=target)
@@ -92,23 +94,25 @@ def kl_div(
         # xlogy(p, p): p == 0 contributes exactly 0; log of a negative p stays NaN (torch)
         return y * xp.log(xp.where(y == 0, xp.ones_like(y), y)) - y * x
 
-    def derivatives(x: Array, y: Array) -> tuple[Array, Array]:
+    def derivatives(wanted: tuple[bool, ...], x: Array, y: Array) -> tuple[Array | None, ...]:
         if log_target:
             p = xp.exp(y)
-            return -p, p * (y - x + 1.0)
-        # torch's xlogy backward gives NaN at p == 0 (0/0), and at p < 0
-        log_p = xp.log(xp.where(y == 0, xp.full_like(y, float("nan")), y))
-        return -y, log_p + 1.0 - x
+            return (-p if wanted[0] else None), (p * (y - x + 1.0) if wanted[1] else None)
+        dy = None
+        if wanted[1]:
+            with quiet(xp):
+                # torch's xlogy(p, p) backward, log p + p/p: nan at p == 0 and p = inf (0/0,
+                # inf/inf), and at p < 0
+                dy = xp.log(y) + y / y - x
+        return (-y if wanted[0] else None), dy
 
     divisor, scale = None, 1.0
     if by_batch:
         batch = _batch(xp, input, "batchmean")
         if legacy:  # torch's quirk: the legacy reduction, then divided by the batch size
-            scale = 1.0 / batch
+            scale = 1.0 / batch if batch else float("nan")
         else:
             reduction, divisor = "mean", batch
     arrays = (astype(xp, input, dtype), astype(xp, target, dtype))
-    return elementwise(
-        xp, (input, target), arrays, shape, loss, derivatives, reduction,
-        divisor=divisor, scale=scale,
-    )
+    terms = Terms(("input", "target"), (input, target), arrays, loss, derivatives)
+    return elementwise(xp, terms, shape, reduction, _want, divisor=divisor, scale=scale)

@@ -5,15 +5,16 @@ cosine_embedding_loss, losses that compare pairs of scores or embeddings with a 
 from __future__ import annotations
 
 from .._core import reduction as _reduction
-from .._core.elementwise import elementwise
-from .._core.gradients import Pullback, differentiable, grad_like
+from .._core.elementwise import Terms, elementwise
+from .._core.gradients import Pullback, Want, differentiable, grad_like
 from .._core.namespace import (
     Array,
     astype,
     float_dtype,
     is_integer,
     namespace,
-    numel,
+    opmath,
+    quiet,
     shape_str,
 )
 from .._core.validation import (
@@ -36,6 +37,8 @@ def margin_ranking_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Margin ranking loss, as ``torch.nn.functional.margin_ranking_loss``.
 
@@ -84,15 +87,19 @@ def margin_ranking_loss(
         # clip(min=0) has torch's clamp_min gradient: active at z == 0
         return xp.clip(margin - y * (x1 - x2), min=0.0)
 
-    def derivatives(x1: Array, x2: Array, y: Array) -> tuple[Array, Array, Array]:
+    def derivatives(wanted: tuple[bool, ...], x1: Array, x2: Array, y: Array
+                    ) -> tuple[Array | None, ...]:
         diff = x1 - x2
-        active = xp.astype(margin - y * diff >= 0, diff.dtype)
-        dx1 = -(y * active)
-        return dx1, -dx1, -(diff * active)
+        # torch's clamp_min(z, 0) (2.14 on): no gradient at exactly the margin
+        active = xp.astype(margin - y * diff > 0, diff.dtype)
+        dx1 = -(y * active) if wanted[0] or wanted[1] else None
+        return ((dx1 if wanted[0] else None), (-dx1 if wanted[1] else None),
+                (-(diff * active) if wanted[2] else None))
 
     originals = (input1, input2, target)
     arrays = tuple(astype(xp, a, dtype) for a in originals)
-    return elementwise(xp, originals, arrays, shape, loss, derivatives, reduction)
+    terms = Terms(("input1", "input2", "target"), originals, arrays, loss, derivatives)
+    return elementwise(xp, terms, shape, reduction, _want)
 
 
 @differentiable
@@ -103,6 +110,8 @@ def hinge_embedding_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Hinge embedding loss, as ``torch.nn.functional.hinge_embedding_loss``.
 
@@ -155,12 +164,14 @@ def hinge_embedding_loss(
         hinge = xp.where(y != 1, xp.clip(margin - x, min=0), zero)
         return hinge + xp.where(y != -1, x, zero)
 
-    def derivatives(x: Array, y: Array) -> tuple[Array, None]:
+    def derivatives(wanted: tuple[bool, ...], x: Array, y: Array) -> tuple[Array | None, ...]:
         one = xp.ones((), dtype=x.dtype)
-        active = xp.where((y != 1) & (margin - x >= 0), one, zero)
+        # torch's clamp_min(margin - x, 0) (2.14 on): no gradient at exactly the margin
+        active = xp.where((y != 1) & (margin - x > 0), one, zero)
         return xp.where(y != -1, one, zero) - active, None
 
-    return elementwise(xp, (input, target), (input, target), shape, loss, derivatives, reduction)
+    terms = Terms(("input", "target"), (input, target), (input, target), loss, derivatives)
+    return elementwise(xp, terms, shape, reduction, _want)
 
 
 _COSINE_EPS = 1e-12  # torch's EPSILON, added to each squared norm
@@ -175,6 +186,8 @@ def cosine_embedding_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Cosine embedding loss, as ``torch.nn.functional.cosine_embedding_loss``.
 
@@ -228,31 +241,40 @@ def cosine_embedding_loss(
     full = broadcast_shapes(fn, input1=tuple(input1.shape), input2=tuple(input2.shape))
     shape = broadcast_shapes(fn, pairs=full[:-1], target=tuple(target.shape))
     dtype = float_dtype(xp, input1, input2)
-    x1, x2 = astype(xp, input1, dtype), astype(xp, input2, dtype)
+    work = opmath(xp, dtype)  # half precision in float32, as torch's CPU kernels
+    x1, x2 = astype(xp, input1, work), astype(xp, input2, work)
     # vecdot: each sum of products in one fused pass
     n1 = xp.vecdot(x1, x1, axis=-1) + _COSINE_EPS
     n2 = xp.vecdot(x2, x2, axis=-1) + _COSINE_EPS
     root = xp.sqrt(n1 * n2)
-    cos = xp.vecdot(x1, x2, axis=-1) / root
-    zero = xp.zeros((), dtype=dtype)
+    prod = xp.vecdot(x1, x2, axis=-1)
+    cos = prod / root
+    zero = xp.zeros((), dtype=work)
     similar, dissimilar = target == 1, target == -1
     losses = xp.where(similar, 1.0 - cos, xp.where(dissimilar, xp.clip(cos - margin, min=0),
                                                     zero))
-    value = _reduction.apply(xp, losses, reduction)
+    value = astype(xp, _reduction.apply(xp, losses, reduction), dtype)
 
-    def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = _reduction.upstream(g, reduction, numel(losses))
-        one = xp.ones((), dtype=dtype)
-        # dL/dcos: -1 for similar pairs; 1 for dissimilar ones at or above the margin
-        slope = xp.where(similar, -one, xp.where(dissimilar & (cos - margin >= 0), one, zero))
-        coef = (slope * ge)[..., None]
-        dx1 = coef * (x2 / root[..., None] - (cos / n1)[..., None] * x1)
-        dx2 = coef * (x1 / root[..., None] - (cos / n2)[..., None] * x2)
+    def pullback(g: Array) -> dict[str, Array | None]:
+        if _want is None or not ("input1" in _want or "input2" in _want):
+            return {}
+        ge = _reduction.per_term(xp, astype(xp, g, work), reduction, losses)
+        one = xp.ones((), dtype=work)
+        # dL/dcos: -1 for similar pairs; 1 for dissimilar ones above the margin (strict:
+        # torch's clamp_min from 2.14 on)
+        slope = xp.where(similar, -one, xp.where(dissimilar & (cos - margin > 0), one, zero))
+        g_cos = slope * ge
+        # the chain through cos = prod / sqrt(n1·n2), step by step as torch's autograd takes
+        # it, so that overflowing norms give its nan (inf / inf) rather than 0
+        with quiet(xp):
+            g_prod = (g_cos / root)[..., None]
+            g_n = -g_cos * prod / (root * root) / (2.0 * root)  # through sqrt(n1·n2)
+            dx1 = g_prod * x2 + (g_n * n2)[..., None] * (2.0 * x1) if (
+                "input1" in _want) else None
+            dx2 = g_prod * x1 + (g_n * n1)[..., None] * (2.0 * x2) if (
+                "input2" in _want) else None
         grad_shape = (*shape, full[-1])
-        return (
-            grad_like(xp, dx1, input1, grad_shape),
-            grad_like(xp, dx2, input2, grad_shape),
-            None,
-        )
+        return {"input1": grad_like(xp, dx1, input1, grad_shape),
+                "input2": grad_like(xp, dx2, input2, grad_shape)}
 
     return value, pullback

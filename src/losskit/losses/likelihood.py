@@ -6,9 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from .._core import reduction as _reduction
-from .._core.elementwise import elementwise
-from .._core.gradients import Pullback, differentiable
-from .._core.namespace import Array, astype, float_dtype, is_lazy, namespace, shape_str
+from .._core.elementwise import Terms, elementwise
+from .._core.gradients import Pullback, Want, differentiable
+from .._core.namespace import (
+    Array,
+    astype,
+    float_dtype,
+    is_lazy,
+    namespace,
+    promote,
+    quiet,
+    shape_str,
+)
 from .._core.stable import HALF_LOG_2PI
 from .._core.validation import (
     broadcast_shapes,
@@ -30,6 +39,8 @@ def poisson_nll_loss(
     eps: float = 1e-8,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Poisson negative log-likelihood, as ``torch.nn.functional.poisson_nll_loss``.
 
@@ -74,7 +85,10 @@ def poisson_nll_loss(
     xp = namespace(fn, input=input, target=target)
     require_real(fn, xp, input=input, target=target)
     shape = broadcast_shapes(fn, input=tuple(input.shape), target=tuple(target.shape))
-    dtype = float_dtype(xp, input, target)
+    # torch turns an integer input into its default float first (exp(int), log(int + eps))
+    # and then promotes with the target: int input with a float16 target gives float32, a
+    # float16 input with an int target float16
+    dtype = promote(xp, float_dtype(xp, input), target.dtype)
 
     def loss(x: Array, y: Array) -> Array:
         if log_input:
@@ -85,17 +99,19 @@ def poisson_nll_loss(
             terms = terms + _stirling(xp, y)[0]
         return terms
 
-    def derivatives(x: Array, y: Array) -> tuple[Array, Array]:
-        if log_input:
-            dx, dy = xp.exp(x) - y, -x
-        else:
-            dx, dy = 1.0 - y / (x + eps), -xp.log(x + eps)
-        if full:
-            dy = dy + _stirling(xp, y)[1]
+    def derivatives(wanted: tuple[bool, ...], x: Array, y: Array) -> tuple[Array | None, ...]:
+        dx = dy = None
+        if wanted[0]:
+            dx = xp.exp(x) - y if log_input else 1.0 - y / (x + eps)
+        if wanted[1]:
+            dy = -x if log_input else -xp.log(x + eps)
+            if full:
+                dy = dy + _stirling(xp, y)[1]
         return dx, dy
 
     arrays = (astype(xp, input, dtype), astype(xp, target, dtype))
-    return elementwise(xp, (input, target), arrays, shape, loss, derivatives, reduction)
+    terms = Terms(("input", "target"), (input, target), arrays, loss, derivatives)
+    return elementwise(xp, terms, shape, reduction, _want)
 
 def _stirling(xp: Any, y: Array) -> tuple[Array, Array]:
     """Stirling's ``log(y!) ≈ y log y - y + log(2π y) / 2`` and its derivative, where y > 1.
@@ -103,12 +119,15 @@ def _stirling(xp: Any, y: Array) -> tuple[Array, Array]:
     torch masks the term to 0 where ``y <= 1``; a stand-in ``y = 2`` there keeps the log
     away from ``y <= 0`` (torch's own gradient is NaN at ``y = 0``: Deviations in help(losskit)).
     """
-    counted = y > 1
+    counted = ~(y <= 1)  # torch's masked_fill(y <= 1, 0): a nan target is counted
     safe = xp.where(counted, y, xp.full_like(y, 2.0))
     log_y = xp.log(safe)
     zero = xp.zeros_like(y)
     term = xp.where(counted, safe * log_y - safe + 0.5 * log_y + HALF_LOG_2PI, zero)
-    return term, xp.where(counted, log_y + 0.5 / safe, zero)
+    with quiet(xp):
+        # log y + y·(1/y) - 1 + 1/(2y), as torch's autograd forms it: nan at y = inf
+        derivative = log_y + safe * (1.0 / safe) - 1.0 + 0.5 / safe
+    return term, xp.where(counted, derivative, zero)
 
 def _var_shape(fn: str, input: Array, var: Array) -> tuple[int, ...]:
     """torch's accepted shapes of ``var``, compared with the *input's* shape (not the
@@ -138,6 +157,8 @@ def gaussian_nll_loss(
     full: bool = False,
     eps: float = 1e-6,
     reduction: str = "mean",
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Gaussian negative log-likelihood, as ``torch.nn.functional.gaussian_nll_loss``.
 
@@ -207,20 +228,28 @@ def gaussian_nll_loss(
         terms = 0.5 * (xp.log(v) + d * d / v)
         return terms + constant if full else terms
 
-    def derivatives(x: Array, y: Array, v: Array) -> tuple[Array, Array, Array]:
+    def derivatives(wanted: tuple[bool, ...], x: Array, y: Array, v: Array
+                    ) -> tuple[Array | None, ...]:
         v = xp.maximum(v, eps)  # torch evaluates at the clamped v, then passes it through
-        r = (x - y) / v
-        return r, -r, 0.5 * (1.0 / v - r * r)
+        d = x - y
+        r = d / v
+        dvar = None
+        if wanted[2]:
+            with quiet(xp):  # (x - y)² / v / v as torch's autograd forms it: the same inf/nan
+                dvar = 0.5 * (1.0 / v - d * d / v / v)
+        return (r if wanted[0] else None), (-r if wanted[1] else None), dvar
 
     originals = (input, target, var)
     arrays = tuple(astype(xp, a, dtype) for a in originals)
-    value, pullback = elementwise(xp, originals, arrays, shape, loss, derivatives, reduction)
+    terms = Terms(("input", "target", "var"), originals, arrays, loss, derivatives)
+    value, pullback = elementwise(xp, terms, shape, reduction, _want)
 
-    def user_shapes(g: Array) -> tuple[Array | None, ...]:
-        dx, dy, dvar = pullback(g)
+    def user_shapes(g: Array) -> dict[str, Array | None]:
+        grads = pullback(g)
+        dvar = grads.get("var")
         if _is_number(user_var) or dvar is None:
-            return dx, dy, None
-        return dx, dy, xp.reshape(dvar, tuple(user_var.shape))  # undo the unsqueeze
+            return {**grads, "var": None}
+        return {**grads, "var": xp.reshape(dvar, tuple(user_var.shape))}  # undo the unsqueeze
 
     return value, user_shapes
 

@@ -11,10 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from .._core import reduction as _reduction
-from .._core.gradients import Pullback, differentiable, grad_like
+from .._core.gradients import Pullback, Want, differentiable, grad_like
 from .._core.indexing import take_last
-from .._core.namespace import Array, astype, is_lazy, namespace, quiet, result_dtype, shape_str
-from .._core.stable import sigmoid, softplus
+from .._core.namespace import (
+    Array,
+    astype,
+    is_lazy,
+    namespace,
+    opmath,
+    quiet,
+    result_dtype,
+    shape_str,
+)
+from .._core.stable import log_sigmoid_pair, sigmoid
 from .._core.validation import (
     broadcast_shapes,
     require_float,
@@ -51,8 +60,8 @@ def _check_targets(fn: str, xp: Any, t: Array, n_classes: int, has_stop: Array) 
             converted = indices + [-1] * (n_classes - len(indices))
             raise ValueError(
                 f"{fn}: target row {row} is {values}, which looks like a multi-hot vector "
-                f"(0/1 per class, no -1 padding); this loss wants {_INDEX_FORMAT}, here "
-                f"{converted}. Multi-hot targets are the format of "
+                f"(0/1 per class, no -1 padding); this loss wants class indices padded "
+                f"with -1, here {converted}. Multi-hot targets are the format of "
                 "multilabel_soft_margin_loss."
             )
 
@@ -64,6 +73,8 @@ def multilabel_margin_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Multi-label hinge loss, as ``torch.nn.functional.multilabel_margin_loss``.
 
@@ -103,18 +114,22 @@ def multilabel_margin_loss(
     reduction = _reduction.resolve(fn, reduction, size_average, reduce)
     xp = namespace(fn, input=input, target=target)
     x, t = _multilabel_inputs(fn, xp, input, target)
+    work = opmath(xp, x.dtype)  # half precision in float32 (torch has no half kernel here)
+    x = astype(xp, x, work)
     n_classes = x.shape[-1]
     slots = _Slots(xp, x, t)
     per_sample = slots.hinge_sums() / n_classes
     if input.ndim <= 1:
         per_sample = xp.reshape(per_sample, ())
-    value = _reduction.apply(xp, per_sample, reduction)
+    value = astype(xp, _reduction.apply(xp, per_sample, reduction), input.dtype)
 
-    def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = _reduction.per_term(xp, g, reduction, per_sample) / n_classes
+    def pullback(g: Array) -> dict[str, Array | None]:
+        if _want is None or "input" not in _want:
+            return {}
+        ge = _reduction.per_term(xp, astype(xp, g, work), reduction, per_sample) / n_classes
         dx = slots.pair_gradient() * xp.reshape(ge, (-1, 1))
         shape = tuple(input.shape)
-        return grad_like(xp, xp.reshape(dx, shape), input, shape), None
+        return {"input": grad_like(xp, xp.reshape(dx, shape), input, shape)}
 
     return value, pullback
 
@@ -208,6 +223,8 @@ def multilabel_soft_margin_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Multi-label one-versus-all logistic loss, as torch's ``multilabel_soft_margin_loss``.
 
@@ -253,23 +270,31 @@ def multilabel_soft_margin_loss(
         shapes["weight"] = tuple(weight.shape)
     full = broadcast_shapes(fn, **shapes)
     dtype = result_dtype(xp, input, target, *(() if weight is None else (weight,)))
-    x, y = astype(xp, input, dtype), astype(xp, target, dtype)
-    w = None if weight is None else astype(xp, weight, dtype)
+    work = opmath(xp, dtype)  # half precision in float32, as torch's CPU kernels
+    x, y = astype(xp, input, work), astype(xp, target, work)
+    w = None if weight is None else astype(xp, weight, work)
     n_classes = input.shape[-1]
-    terms = softplus(xp, x) - y * x
-    if w is not None:
-        terms = terms * w
+    # torch's form -(y·log σ(x) + (1 - y)·log σ(-x)): inf at x = ±inf where it is right,
+    # nan where torch's is (0·inf)
+    ls, ls_neg = log_sigmoid_pair(xp, x)
+    unweighted = -(y * ls + (1.0 - y) * ls_neg)
+    terms = unweighted * w if w is not None else unweighted
     with quiet(xp):  # C = 0 gives 0 / 0 = nan, as in torch
         per_sample = xp.sum(terms, axis=-1) / n_classes
-    value = _reduction.apply(xp, per_sample, reduction)
+    value = astype(xp, _reduction.apply(xp, per_sample, reduction), dtype)
 
-    def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = _reduction.per_term(xp, g, reduction, per_sample)[..., None] / n_classes
-        if w is not None:
-            ge = ge * w
-        return (
-            grad_like(xp, (sigmoid(xp, x) - y) * ge, input, full),
-            grad_like(xp, -x * ge, target, full),
-        )
+    def pullback(g: Array) -> dict[str, Array | None]:
+        wanted = (False,) * 3 if _want is None else _want.wants("input", "target", "weight")
+        ge = _reduction.per_term(xp, astype(xp, g, work), reduction, per_sample)
+        ge = ge[..., None] / n_classes
+        gw = ge * w if w is not None else ge
+        grads: dict[str, Array | None] = {}
+        if wanted[0]:
+            grads["input"] = grad_like(xp, (sigmoid(xp, x) - y) * gw, input, full)
+        if wanted[1]:
+            grads["target"] = grad_like(xp, (ls_neg - ls) * gw, target, full)
+        if wanted[2] and weight is not None:
+            grads["weight"] = grad_like(xp, unweighted * ge, weight, full)
+        return grads
 
     return value, pullback

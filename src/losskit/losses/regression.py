@@ -12,10 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from .._core import reduction as _reduction
+from .._core.elementwise import Terms as ElementwiseTerms
 from .._core.elementwise import elementwise
-from .._core.gradients import Pullback, differentiable
-from .._core.namespace import Array, astype, is_integer, namespace, result_dtype
+from .._core.gradients import Pullback, Want, differentiable
+from .._core.namespace import Array, astype, is_integer, namespace, promote, result_dtype
 from .._core.reduction import Divisor
+from .._core.stable import sign
 from .._core.validation import (
     broadcast_shapes,
     check_number,
@@ -29,7 +31,7 @@ __all__ = ["huber_loss", "l1_loss", "mse_loss", "smooth_l1_loss"]
 
 # (loss of d, its derivative, and optionally the sum of the loss in fewer passes), as
 # functions of d = input - target
-Terms = tuple[
+DifferenceTerms = tuple[
     Callable[[Array], Array], Callable[[Array], Array], Callable[[Array], Array] | None
 ]
 
@@ -39,24 +41,27 @@ def _difference_loss(
     target: Array,
     reduction: str,
     weight: Array | None,
-    terms: Callable[[Any], Terms],
+    want: Want | None,
+    terms: Callable[[Any], DifferenceTerms],
     *,
-    allow_int: bool = False,
-    allow_complex: bool = False,
-    same_dtype_as_input: bool = False,
-    weighted_mean_divides_by_weight: bool = True,
+    int_ok: bool = False,
+    complex_ok: bool = False,
+    input_dtype: bool = False,
+    weight_sum_mean: bool = True,
 ) -> tuple[Array, Pullback]:
     """The shared body of l1, mse, smooth_l1 and huber: a loss of ``d = input - target``.
 
     torch broadcasts input and target first (after its size warning), so a 0-d operand
-    promotes like any other (``weak_zero_dim=False``); huber keeps the input's dtype.
+    promotes like any other (``weak_zero_dim=False``); a weight promotes with them; huber
+    keeps the input's dtype. An integer operand is fine as long as the result is floating
+    (``int_ok``: l1 computes integers for 'none' and 'sum').
     """
     xp = namespace(fn, input=input, target=target, weight=weight)
     refuse_bool(fn, xp, input=input, target=target)
-    if not allow_complex:
-        require_real(fn, xp, input=input, target=target)
-    if not allow_int:
-        require_float(fn, xp, input=input, target=None if same_dtype_as_input else target)
+    if not complex_ok:
+        require_real(fn, xp, input=input, target=target, weight=weight)
+    if input_dtype:
+        require_float(fn, xp, input=input)
     warn_target_size(fn, input, target)
     shape = broadcast_shapes(fn, input=tuple(input.shape), target=tuple(target.shape))
     if weight is not None and tuple(weight.shape) != tuple(input.shape):
@@ -64,36 +69,30 @@ def _difference_loss(
             f"{fn}: `weight` must have exactly the input's shape {tuple(input.shape)}, got "
             f"{tuple(weight.shape)} (torch: 'Weights and input must have the same size')."
         )
-    if same_dtype_as_input:
-        dtype = input.dtype
-    else:
-        dtype = result_dtype(xp, input, target, weak_zero_dim=False)
-    if reduction == "mean" and is_integer(xp, dtype):
+    dtype = input.dtype if input_dtype else result_dtype(xp, input, target, weak_zero_dim=False)
+    if weight is not None:
+        dtype = promote(xp, dtype, weight.dtype)
+    if is_integer(xp, dtype) and (not int_ok or reduction == "mean"):
+        why = "reduction='mean' needs" if int_ok else "needs"
         raise TypeError(
-            f"{fn}: reduction='mean' needs floating-point input or target, got "
-            f"{input.dtype} and {target.dtype}; cast one of them to a floating dtype."
+            f"{fn}: {why} a floating-point input or target, got {input.dtype} and "
+            f"{target.dtype}; cast one of them to a floating dtype."
         )
     of_d, derivative_of_d, total_of_d = terms(xp)
 
-    def derivatives(x: Array, y: Array) -> tuple[Array, Array]:
-        dx = derivative_of_d(x - y)
-        return dx, -dx
+    def derivatives(wanted: tuple[bool, ...], x: Array, y: Array) -> tuple[Array | None, ...]:
+        dx = derivative_of_d(x - y) if any(wanted) else None
+        return (dx if wanted[0] else None), (-dx if wanted[1] else None)
 
-    divisor = None
-    if weighted_mean_divides_by_weight and reduction == "mean":
-        divisor = _weight_sum(xp, weight)
-    return elementwise(
-        xp,
-        (input, target),
-        (astype(xp, input, dtype), astype(xp, target, dtype)),
-        shape,
-        lambda x, y: of_d(x - y),
-        derivatives,
-        reduction,
-        weight=weight,
-        divisor=divisor,
-        total=None if total_of_d is None else (lambda x, y: total_of_d(x - y)),
-    )
+    divisor = _weight_sum(xp, weight) if weight_sum_mean and reduction == "mean" else None
+    arrays = (astype(xp, input, dtype), astype(xp, target, dtype))
+    body = ElementwiseTerms(
+        ("input", "target"), (input, target), arrays, lambda x, y: of_d(x - y), derivatives,
+        None if total_of_d is None else (lambda x, y: total_of_d(x - y)))
+    w = None if weight is None else astype(xp, weight, dtype)
+    return elementwise(xp, body, shape, reduction, want, weight=w, weight_grad=True,
+                       divisor=divisor)
+
 
 def _weight_sum(xp: Any, weight: Array | None = None, **_: Any) -> Array | None:
     # torch's weighted l1/mse: sum(w * L) / sum(w), with w of the input's shape
@@ -104,14 +103,18 @@ def _weight_sum(xp: Any, weight: Array | None = None, **_: Any) -> Array | None:
 _WEIGHTED_MEAN = Divisor("Σ weight", _weight_sum)
 
 
-def _l1_terms(xp: Any) -> Terms:
-    # d/dd |d| = sign(d): 0 at d = 0 (torch's subgradient), d/|d| for complex d
-    return xp.abs, xp.sign, None
+def _l1_terms(xp: Any) -> DifferenceTerms:
+    def derivative(d: Array) -> Array:
+        # d/dd |d| = sign(d): 0 at d = 0 (torch's subgradient), and 0 at a nan difference
+        # too, as torch's CPU sign; d/|d| for complex d
+        return xp.sign(d) if xp.isdtype(d.dtype, "complex floating") else sign(xp, d)
 
-def _mse_terms(xp: Any) -> Terms:
+    return xp.abs, derivative, None
+
+def _mse_terms(xp: Any) -> DifferenceTerms:
     return (lambda d: d * d), (lambda d: 2.0 * d), (lambda d: xp.vecdot(d, d))
 
-def _huber_terms(xp: Any, delta: float, scale: float = 1.0) -> Terms:
+def _huber_terms(xp: Any, delta: float, scale: float = 1.0) -> DifferenceTerms:
     """``scale * huber_delta(d)``; smooth_l1(beta) is huber(delta=beta) / beta.
 
     With ``m = min(|d|, delta)``, ``m (|d| - m/2)`` is ``d²/2`` below delta and
@@ -148,6 +151,8 @@ def l1_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
     weight: Array | None = None,
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Mean absolute error, as ``torch.nn.functional.l1_loss``.
 
@@ -188,9 +193,10 @@ def l1_loss(
         target,
         reduction,
         weight,
+        _want,
         _l1_terms,
-        allow_int=not weighted,
-        allow_complex=not weighted,
+        int_ok=not weighted,
+        complex_ok=not weighted,
     )
 
 @differentiable(divisor=_WEIGHTED_MEAN)
@@ -201,6 +207,8 @@ def mse_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
     weight: Array | None = None,
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Mean squared error, as ``torch.nn.functional.mse_loss``.
 
@@ -233,7 +241,7 @@ def mse_loss(
     reduction = _reduction.resolve(
         "mse_loss", reduction, size_average, reduce, elementwise_mean=not weighted
     )
-    return _difference_loss("mse_loss", input, target, reduction, weight, _mse_terms)
+    return _difference_loss("mse_loss", input, target, reduction, weight, _want, _mse_terms)
 
 @differentiable
 def smooth_l1_loss(
@@ -243,6 +251,8 @@ def smooth_l1_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
     beta: float = 1.0,
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Smooth L1 loss, as ``torch.nn.functional.smooth_l1_loss``.
 
@@ -282,9 +292,10 @@ def smooth_l1_loss(
         target,
         reduction,
         None,
+        _want,
         _l1_terms if as_l1 else (lambda xp: _huber_terms(xp, beta, 1.0 / beta)),
-        allow_int=as_l1,
-        allow_complex=as_l1,
+        int_ok=as_l1,
+        complex_ok=as_l1,
     )
 
 @differentiable
@@ -294,6 +305,8 @@ def huber_loss(
     reduction: str = "mean",
     delta: float = 1.0,
     weight: Array | None = None,
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Huber loss, as ``torch.nn.functional.huber_loss``.
 
@@ -333,7 +346,8 @@ def huber_loss(
         target,
         reduction,
         weight,
+        _want,
         lambda xp: _huber_terms(xp, delta),
-        same_dtype_as_input=True,
-        weighted_mean_divides_by_weight=False,
+        input_dtype=True,
+        weight_sum_mean=False,
     )

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from .._core import reduction as _reduction
-from .._core.gradients import Pullback, differentiable, grad_like
+from .._core.gradients import Pullback, Want, differentiable, grad_like
 from .._core.indexing import gather_last, take
-from .._core.namespace import Array, device, is_lazy, namespace, quiet, shape_str
+from .._core.namespace import Array, astype, device, is_lazy, namespace, opmath, quiet, shape_str
 from .._core.reduction import Divisor
 from .._core.stable import safe_log
 from .._core.validation import check_flag, require_float, require_integer
@@ -139,6 +139,8 @@ def ctc_loss(
     blank: int = 0,
     reduction: str = "mean",
     zero_infinity: bool = False,
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Connectionist temporal classification loss, as ``torch.nn.functional.ctc_loss``.
 
@@ -181,6 +183,8 @@ def ctc_loss(
     xp = namespace(fn, log_probs=log_probs, targets=targets)
     lp, tgt, il, tl = _ctc_inputs(fn, xp, log_probs, targets, input_lengths, target_lengths,
                                   blank)
+    work = opmath(xp, lp.dtype)  # float16 (which torch refuses) is computed in float32
+    lp = astype(xp, lp, work)
     trellis = _Trellis(xp, lp, tgt, il, tl, blank)
     alpha_all = trellis.alphas()
     total = trellis.log_likelihood(alpha_all)
@@ -194,9 +198,12 @@ def ctc_loss(
     else:
         value = _reduction.apply(xp, losses[0] if unbatched and reduction == "none" else losses,
                                  reduction)
+    value = astype(xp, value, log_probs.dtype)
 
-    def pullback(g: Array) -> tuple[Array | None, ...]:
-        ge = _reduction.per_term(xp, g, reduction, losses)
+    def pullback(g: Array) -> dict[str, Array | None]:
+        if _want is None or "log_probs" not in _want:
+            return {}
+        ge = _reduction.per_term(xp, astype(xp, g, work), reduction, losses)
         if reduction == "mean":
             ge = _per_target_length(xp, ge, tl)
         grad = trellis.gradient(alpha_all, total)
@@ -205,7 +212,7 @@ def ctc_loss(
         grad = grad * ge[None, :, None]
         grad = grad[:, 0, :] if unbatched else grad
         shape = tuple(log_probs.shape)
-        return grad_like(xp, grad, log_probs, shape), None, None, None
+        return {"log_probs": grad_like(xp, grad, log_probs, shape)}
 
     return value, pullback
 

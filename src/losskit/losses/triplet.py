@@ -8,16 +8,25 @@ from collections.abc import Callable
 from typing import Any
 
 from .._core import reduction as _reduction
-from .._core.gradients import Pullback, differentiable, forward_of, grad_like
+from .._core.gradients import (
+    Pullback,
+    Want,
+    array_names,
+    differentiable,
+    forward_of,
+    grad_like,
+)
 from .._core.namespace import (
     Array,
     as_array,
     astype,
     float_dtype,
     namespace,
-    numel,
+    opmath,
     quiet,
+    shape_str,
 )
+from .._core.stable import sign
 from .._core.validation import (
     broadcast_shapes,
     check_flag,
@@ -31,26 +40,33 @@ __all__ = ["pairwise_distance", "triplet_margin_loss", "triplet_margin_with_dist
 
 
 def _norm_and_grad(xp: Any, v: Array, p: float) -> tuple[Array, Callable[[], Array]]:
-    """``‖v‖_p`` over the last axis, and a thunk for its gradient with respect to ``v``
-    (torch's conventions: 0 at a zero norm, ties of the inf-norm share the gradient, and
-    p = 0, a count, has none)."""
+    """``‖v‖_p`` over the last axis, and a thunk for its gradient with respect to ``v``,
+    written as torch's ``norm_backward`` writes it for each kind of p, so that zero norms,
+    zero coordinates, ties of the inf-norm and nan give torch's numbers (p = 0, a count,
+    has no gradient)."""
     a = xp.abs(v) if p != 2 else v  # the 2-norm needs no absolute values
     zero = xp.zeros((), dtype=v.dtype)
     with quiet(xp):  # 0 ** p for p < 0 is inf, as in torch (the norm is then 0)
         norm = _norm(xp, v, a, p)
 
     def grad() -> Array:
-        if p in (math.inf, -math.inf):
-            ties = xp.astype(a == norm[..., None], v.dtype)
-            return xp.sign(v) * ties / xp.sum(ties, axis=-1, keepdims=True)
+        n = norm[..., None]
+        if math.isinf(p):  # the arg-max (min) coordinates share the gradient; nan is one
+            a_ = xp.abs(v)
+            ties = xp.astype((a_ == n) | xp.isnan(a_), v.dtype)
+            return sign(xp, v) * (ties / xp.sum(ties, axis=-1, keepdims=True))
         if p == 0:
             return xp.zeros_like(v)
         if p == 1:
-            return xp.sign(v)
-        safe = xp.where(norm == 0, xp.ones_like(norm), norm)[..., None]
+            return sign(xp, v)
         with quiet(xp):
-            g = v / safe if p == 2 else v * a ** (p - 2) / safe ** (p - 1)
-        return xp.where(norm[..., None] == 0, zero, g)
+            if p == 2:
+                return xp.where(n == 0, zero, v / n)
+            if p < 1:
+                scaled = xp.where(v == 0, zero, a ** (p - 1))
+                return sign(xp, v) * scaled * n ** (1 - p)
+            scaled = sign(xp, v) * a ** (p - 1) if p < 2 else v * a ** (p - 2)
+            return scaled * xp.where(n == 0, zero, 1.0 / n ** (p - 1))
 
     return norm, grad
 
@@ -73,7 +89,8 @@ def _norm(xp: Any, v: Array, a: Array, p: float) -> Array:
 
 @differentiable
 def pairwise_distance(
-    x1: Array, x2: Array, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+    x1: Array, x2: Array, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False, *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """The p-norm distance ``‖x1 - x2 + eps‖_p`` over the last axis, as
     ``torch.nn.functional.pairwise_distance`` (the default distance of the triplet losses).
@@ -100,19 +117,28 @@ def pairwise_distance(
     xp = namespace(fn, x1=x1, x2=x2)
     require_real(fn, xp, x1=x1, x2=x2)
     full = broadcast_shapes(fn, x1=tuple(x1.shape), x2=tuple(x2.shape))
+    if math.isinf(p) and full and full[-1] == 0:
+        raise ValueError(f"{fn}: the {p}-norm of vectors with no elements (shape "
+                         f"{shape_str(full)}) is undefined, as in torch; give D > 0.")
     dtype = float_dtype(xp, x1, x2)
-    v = astype(xp, x1, dtype) - astype(xp, x2, dtype)
+    work = opmath(xp, dtype)  # half precision in float32, as torch's CPU kernels
+    v = astype(xp, x1, work) - astype(xp, x2, work)
     if eps != 0.0:
         v = v + eps
     if v.ndim == 0:
         v = xp.reshape(v, (1,))
     norm, grad = _norm_and_grad(xp, v, p)
-    value = as_array(xp, norm[..., None] if keepdim else norm)
+    value = as_array(xp, astype(xp, norm[..., None] if keepdim else norm, dtype))
 
-    def pullback(g: Array) -> tuple[Array | None, ...]:
+    def pullback(g: Array) -> dict[str, Array | None]:
+        wanted = (False, False) if _want is None else _want.wants("x1", "x2")
+        if not any(wanted):
+            return {}
+        g = astype(xp, g, work)
         ge = g if keepdim else g[..., None]
         d = xp.reshape(grad() * ge, full) if full == () else grad() * ge
-        return grad_like(xp, d, x1, full), grad_like(xp, -d, x2, full)
+        return {"x1": grad_like(xp, d, x1, full) if wanted[0] else None,
+                "x2": grad_like(xp, -d, x2, full) if wanted[1] else None}
 
     return value, pullback
 
@@ -137,38 +163,62 @@ def _triplet(
     margin: float,
     swap: bool,
     reduction: str,
+    want: Want | None,
+    widen: bool = True,
 ) -> tuple[Array, Pullback]:
     """``max(d(a, p) - d_neg + margin, 0)``, d_neg = d(a, n) or (swap) min(d(a, n), d(p, n));
-    ``distance`` returns each distance with its pullback."""
-    anchor, positive, negative = arrays
-    d_pos, back_pos = distance(anchor, positive)
-    d_neg, back_neg = distance(anchor, negative)
-    swapped = None
+    ``distance(u, v, want)`` returns each distance with its pullback. With ``widen``, half
+    precision is computed in float32 and rounded once (not for a user's own distance, which
+    is given the arrays as they are)."""
+    dtype = float_dtype(xp, *arrays)
+    work = opmath(xp, dtype) if widen else dtype
+    anchor, positive, negative = (a if a.dtype == dtype and work == dtype
+                                  else astype(xp, a, work) for a in arrays)
+    wanted = (False,) * 3 if want is None else want.wants("anchor", "positive", "negative")
+
+    def inner(first: bool, second: bool) -> Want | None:
+        # the distances' gradients that the wanted ones need, and no others
+        names = {n for n, k in (("x1", first), ("x2", second)) if k}
+        return Want(frozenset(names)) if names else None
+
+    d_pos, back_pos = distance(anchor, positive, inner(wanted[0], wanted[1]))
+    d_neg, back_neg = distance(anchor, negative, inner(wanted[0], wanted[2]))
+    share = None
     if swap:
-        d_swap, back_swap = distance(positive, negative)
-        swapped = d_swap < d_neg
-        d_neg = xp.where(swapped, d_swap, d_neg)
+        d_swap, back_swap = distance(positive, negative, inner(wanted[1], wanted[2]))
+        # torch.min's gradient: all to the smaller, half each at a tie
+        one = xp.ones_like(d_neg)
+        share = xp.where(d_swap < d_neg, one, xp.where(d_swap == d_neg, 0.5 * one, 0.0 * one))
+        d_neg = xp.minimum(d_neg, d_swap)
     z = margin + d_pos - d_neg
-    # clip(min=0): torch's clamp_min, active at z == 0
     losses = xp.clip(z, min=0)
     value = _reduction.apply(xp, losses, reduction)
+    value = astype(xp, value, dtype) if work != dtype else value
 
-    def pullback(g: Array) -> tuple[Array | None, ...]:
-        zero = xp.zeros((), dtype=z.dtype)
-        ge = xp.where(z >= 0, _reduction.upstream(g, reduction, numel(losses)) * xp.ones_like(z),
-                      zero)
-        da, dp = back_pos(ge)
-        if swapped is None:
-            da_n, dn = back_neg(-ge)
-            return _add(xp, da, da_n), dp, dn
-        da_n, dn = back_neg(xp.where(swapped, zero, -ge))
-        dp_s, dn_s = back_swap(xp.where(swapped, -ge, zero))
-        return _add(xp, da, da_n), _add(xp, dp, dp_s), _add(xp, dn, dn_s)
+    def pullback(g: Array) -> dict[str, Array | None]:
+        if not any(wanted):
+            return {}
+        # torch's clamp_min(z, 0) (2.14 on): no gradient at exactly the margin
+        ge = _reduction.per_term(xp, astype(xp, g, z.dtype), reduction, losses)
+        ge = xp.where(z > 0, ge, xp.zeros_like(ge))
+        pos = back_pos(ge) if wanted[0] or wanted[1] else {}
+        if share is None:
+            neg = back_neg(-ge) if wanted[0] or wanted[2] else {}
+            grads = {"anchor": _add(pos.get("x1"), neg.get("x1")), "positive": pos.get("x2"),
+                     "negative": neg.get("x2")}
+        else:
+            neg = back_neg(-ge * (1.0 - share)) if wanted[0] or wanted[2] else {}
+            swp = back_swap(-ge * share) if wanted[1] or wanted[2] else {}
+            grads = {"anchor": _add(pos.get("x1"), neg.get("x1")),
+                     "positive": _add(pos.get("x2"), swp.get("x1")),
+                     "negative": _add(neg.get("x2"), swp.get("x2"))}
+        return {name: None if d is None or not k else astype(xp, d, a.dtype)
+                for (name, d), a, k in zip(grads.items(), arrays, wanted)}
 
     return value, pullback
 
 
-def _add(xp: Any, a: Array | None, b: Array | None) -> Array | None:
+def _add(a: Array | None, b: Array | None) -> Array | None:
     return b if a is None else a if b is None else a + b
 
 
@@ -184,6 +234,8 @@ def triplet_margin_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Triplet margin loss, as ``torch.nn.functional.triplet_margin_loss``.
 
@@ -226,13 +278,21 @@ def triplet_margin_loss(
     eps = check_number(fn, "eps", eps)
     swap = check_flag(fn, "swap", swap)
     forward = forward_of(pairwise_distance)
-    return _triplet(
-        xp, (anchor, positive, negative), lambda a, b: forward(a, b, p, eps), margin, swap,
-        reduction,
-    )
+
+    def distance(u: Array, v: Array, want: Want | None) -> tuple[Array, Pullback]:
+        return forward(u, v, p, eps, _want=want)
+
+    return _triplet(xp, (anchor, positive, negative), distance, margin, swap, reduction, _want)
 
 
-@differentiable
+def _opaque_distance(arguments: dict[str, Any]) -> bool:
+    """A user's own distance function: autograd must trace through it (and through the
+    triplet's arithmetic) instead of using the pullback."""
+    distance = arguments.get("distance_function")
+    return distance is not None and forward_of(distance) is None
+
+
+@differentiable(traced=_opaque_distance)
 def triplet_margin_with_distance_loss(
     anchor: Array,
     positive: Array,
@@ -242,6 +302,7 @@ def triplet_margin_with_distance_loss(
     margin: float = 1.0,
     swap: bool = False,
     reduction: str = "mean",
+    _want: Want | None = None,
 ) -> tuple[Array, Pullback]:
     """Triplet loss with any distance, as ``triplet_margin_with_distance_loss`` in torch.
 
@@ -282,7 +343,7 @@ def triplet_margin_with_distance_loss(
     margin = _triplet_checks(fn, xp, anchor, positive, negative, margin)
     swap = check_flag(fn, "swap", swap)
     if distance_function is None:
-        distance: Callable[..., tuple[Array, Pullback]] = forward_of(pairwise_distance)
+        distance = _with_pullback(fn, pairwise_distance)
     elif not callable(distance_function):
         raise TypeError(
             f"{fn}: `distance_function` must be callable (or None), got "
@@ -290,24 +351,41 @@ def triplet_margin_with_distance_loss(
         )
     else:
         distance = _with_pullback(fn, distance_function)
-    return _triplet(xp, (anchor, positive, negative), distance, margin, swap, reduction)
+    widen = distance_function is None or forward_of(distance_function) is not None
+    return _triplet(xp, (anchor, positive, negative), distance, margin, swap, reduction, _want,
+                    widen)
 
 
 def _with_pullback(fn: str, distance: Callable[..., Array]) -> Callable[..., Any]:
-    """A user distance as ``(value, pullback)``: losskit functions (or partials of them)
-    bring their VJP; any other callable's pullback explains what value_and_grad needs."""
+    """A distance as ``distance(u, v, want) -> (value, pullback)``: losskit functions (or
+    partials of them) bring their VJP; any other callable's pullback explains what
+    value_and_grad needs (autograd frameworks trace through such a callable themselves)."""
     forward = forward_of(distance)
     if forward is not None:
-        return forward
+        first, second = array_names(distance)[:2]
 
-    def opaque(a: Array, b: Array) -> tuple[Array, Pullback]:
-        def pullback(g: Array) -> tuple[Array | None, ...]:
+        def known(u: Array, v: Array, want: Want | None) -> tuple[Array, Pullback]:
+            # the distance's own names for its two arrays are x1 and x2 here
+            names = {"x1": first, "x2": second}
+            inner = None if want is None else Want(frozenset(names[n] for n in want.names))
+            value, pullback = forward(u, v, _want=inner)
+
+            def renamed(g: Array) -> dict[str, Array | None]:
+                grads = pullback(g)
+                return {ours: grads.get(theirs) for ours, theirs in names.items()}
+
+            return value, renamed
+
+        return known
+
+    def opaque(u: Array, v: Array, want: Want | None) -> tuple[Array, Pullback]:
+        def pullback(g: Array) -> dict[str, Array | None]:
             raise TypeError(
                 f"value_and_grad: {fn}'s distance_function {distance!r} is not a losskit "
                 "function, so its gradient is unknown; pass losskit.pairwise_distance (or a "
                 "functools.partial of it), or differentiate with torch or JAX autograd."
             )
 
-        return distance(a, b), pullback
+        return distance(u, v), pullback
 
     return opaque

@@ -23,6 +23,14 @@ class Case:
     options: dict[str, Any] = field(default_factory=dict)
     # which positional arrays torch differentiates (integer targets are not)
     differentiable: tuple[bool, ...] = (True, True)
+    # "tie" for the cases that sit exactly on a kink (``losskit.testing.ties``)
+    label: str = ""
+    # the torch version since which torch's gradient follows losskit's convention here
+    since: tuple[int, int] | None = None
+
+    def predates(self, version: tuple[int, int]) -> bool:
+        """Whether torch ``version`` is older than the convention this case follows."""
+        return self.since is not None and version < self.since
 
     @property
     def shapes(self) -> str:
@@ -39,13 +47,22 @@ class Case:
     @property
     def id(self) -> str:
         """``huber_loss-3x4,4-delta=2``: the loss, the shapes and the options."""
-        return "-".join(p for p in (self.loss, self.shapes, self.option_text) if p)
+        return "-".join(p for p in (self.loss, self.label, self.shapes, self.option_text) if p)
 
     def test_id(self, backend: str, dtype: str, reduction: str) -> str:
         """A test id naming the loss first: ``huber_loss-numpy-float32-3x4,4-delta=2,
         reduction=sum`` (``pytest -k huber_loss`` selects it)."""
         options = ",".join(p for p in (self.option_text, f"reduction={reduction}") if p)
-        return f"{self.loss}-{backend}-{dtype}-{self.shapes}-{options}"
+        label = f"{self.label}-" if self.label else ""
+        return f"{self.loss}-{backend}-{dtype}-{label}{self.shapes}-{options}"
+
+
+def torch_version() -> tuple[int, int]:
+    """The installed torch's (major, minor)."""
+    import torch
+
+    major, minor = torch.__version__.split(".")[:2]
+    return int(major), int(minor)
 
 
 def _shape(a: np.ndarray) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .case import Case, away_from, rng_for
+from .ties import tie_cases
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -368,8 +369,14 @@ GENERATORS: dict[str, Callable[[Any], Iterator[Case]]] = {
 }
 
 
+def cases_of(loss: str, dtype: Any) -> Iterator[Case]:
+    """The grid's cases of ``loss``, then its exact ties (``ties``)."""
+    yield from GENERATORS[loss](dtype)
+    yield from tie_cases(loss, dtype)
+
+
 def all_cases(dtype: Any) -> list[Case]:
-    return [case for gen in GENERATORS.values() for case in gen(dtype)]
+    return [case for loss in GENERATORS for case in cases_of(loss, dtype)]
 
 
 def reductions_for(loss: str) -> tuple[str, ...]:
