@@ -26,9 +26,13 @@ from hypothesis import strategies as st
 
 import losskit
 from fuzz_cases import CASES, Draw
+from losskit.testing.case import torch_version
+from losskit.testing.ties import STRICT_CLAMP_SINCE
 
 torch = pytest.importorskip("torch")
 
+CLAMP_MIN_LOSSES = ("margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
+                    "triplet_margin_loss", "triplet_margin_with_distance_loss")
 EXAMPLES = int(os.environ.get("LOSSKIT_FUZZ_EXAMPLES", "60"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
                     derandomize=not os.environ.get("LOSSKIT_FUZZ_RANDOM"),
@@ -114,7 +118,10 @@ def _check(draw: Draw) -> None:
                                       "NotImplementedError", "TypeError")
         return
     g = draw.grad_output(tuple(want.shape))
-    torch_backward = want.requires_grad
+    # torch 2.13's clamp_min gradient at exactly 0 predates the convention losskit follows
+    # (tests/test_embedding.py and test_triplet.py pin both): no gradients compared there
+    torch_backward = want.requires_grad and not (
+        draw.loss in CLAMP_MIN_LOSSES and torch_version() < STRICT_CLAMP_SINCE)
     if torch_backward:
         try:
             want.backward(torch.tensor(g, dtype=want.dtype))

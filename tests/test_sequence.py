@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import losskit
+from losskit.losses import _compiled
 from losskit.testing.grid import ctc_cases
 
 torch = pytest.importorskip("torch")
@@ -18,11 +19,22 @@ def _log_softmax(x):
     return x - np.log(np.exp(x).sum(-1, keepdims=True))
 
 
+PATHS = ["array_api", pytest.param("compiled", marks=pytest.mark.skipif(
+    not _compiled.available(), reason="numba is not installed (pip install 'losskit[accel]')"))]
+
+
+@pytest.fixture(params=PATHS)
+def path(request, monkeypatch):
+    """Both NumPy implementations: the array-API trellis and the compiled (numba) kernel."""
+    monkeypatch.setenv("LOSSKIT_NUMBA", "1" if request.param == "compiled" else "0")
+    return request.param
+
+
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
-@pytest.mark.parametrize("index", range(len(CASES)))
-def test_gradient_through_log_softmax_matches_torch(index, reduction):
+@pytest.mark.parametrize("index", range(len(CASES)), ids=[c.id for c in CASES])
+def test_gradient_through_log_softmax_matches_torch(index, reduction, path):
     """torch's CTC gradient adds exp(log_probs); the two agree once chained through a
-    log-softmax (the deviation documented in docs/deviations.md)."""
+    log-softmax (the deviation documented in docs/deviations.md). Both NumPy paths."""
     case = CASES[index]
     lp, tgt, il, tl = case.arrays
     logits = lp + 0.3  # any logits whose log-softmax is lp

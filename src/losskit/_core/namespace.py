@@ -20,6 +20,7 @@ __all__ = [
     "default_float",
     "device",
     "float_dtype",
+    "index_dtype",
     "is_bool",
     "is_complex",
     "is_dask",
@@ -110,7 +111,13 @@ def is_lazy(x: Array) -> bool:
     Eager JAX arrays are *not* lazy here (array-api-compat errs on the side of caution).
     """
     if array_api_compat.is_jax_array(x):
-        return any(cls.__name__ == "Tracer" for cls in type(x).__mro__)
+        import jax
+
+        if isinstance(x, jax.core.Tracer):
+            return True
+        # inside a trace (jax.make_jaxpr, a custom rule), arithmetic on a concrete array
+        # gives tracers: its values cannot be read there either
+        return isinstance(jax.numpy.zeros(()), jax.core.Tracer)
     return bool(array_api_compat.is_lazy_array(x))
 
 
@@ -168,6 +175,18 @@ def default_float(xp: Any, x: Array) -> Any:
         except (TypeError, ValueError, KeyError):  # pragma: no cover - exotic namespaces
             pass
     return xp.float64  # pragma: no cover
+
+
+def index_dtype(xp: Any, x: Array) -> Any:
+    """The namespace's default integer dtype (int64, or int32 for JAX without 64-bit mode):
+    lengths, positions and labels are computed in it."""
+    info = getattr(xp, "__array_namespace_info__", None)
+    if info is not None:
+        try:
+            return info().default_dtypes(device=array_api_compat.device(x))["integral"]
+        except (TypeError, ValueError, KeyError):  # pragma: no cover - exotic namespaces
+            pass
+    return xp.int64  # pragma: no cover
 
 
 def _category(xp: Any, dtype: Any) -> int:

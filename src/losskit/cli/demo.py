@@ -180,7 +180,7 @@ def _l1_distance(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def demo() -> int:
     """Print the tutorial's seven examples, then one per further loss, with their values."""
     print("losskit demo: the loss-function tutorial's seven examples, then one example of each")
-    print("further loss, computed by losskit on NumPy arrays. torch 2.13 gives the same numbers.")
+    print("further loss, computed by losskit on NumPy arrays. torch gives the same numbers.")
     for number, example in enumerate(examples(), start=1):
         if number == 1 or (not example.tutorial and examples()[number - 2].tutorial):
             title = "The tutorial's examples" if example.tutorial else "More losses"

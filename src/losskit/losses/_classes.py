@@ -174,7 +174,8 @@ def row_pass(xp: Any, rows: IndexRows, x: Array, ge: Array | None
               ) -> tuple[Array, Array, Array, Array | None, Array | None]:
     """:meth:`IndexRows.forward` over all rows: large NumPy logits row block by row block
     (in cache, on threads), gradient rows written in the same pass when ``ge`` is given."""
-    if x.shape[-1] == 0:  # no classes: every target is ignore_index (checked), terms are 0
+    if 0 in x.shape:  # no rows, or no classes (then every target is ignore_index, checked):
+        # terms of 0, without a maximum over nothing (which Dask cannot take)
         zeros = xp.zeros((x.shape[0],), dtype=x.dtype)
         spread = zeros if rows.eps > 0.0 else None
         return zeros, zeros, zeros, spread, None if ge is None else xp.zeros_like(x)

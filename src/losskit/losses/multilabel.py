@@ -8,14 +8,17 @@ vector (``[1, 0, 0, 1]``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .._core import reduction as _reduction
 from .._core.gradients import Pullback, Want, differentiable, grad_like
 from .._core.indexing import take_last
+from .._core.loops import per_batch, scan
 from .._core.namespace import (
     Array,
     astype,
+    is_dask,
     is_lazy,
     namespace,
     opmath,
@@ -117,8 +120,8 @@ def multilabel_margin_loss(
     work = opmath(xp, x.dtype)  # half precision in float32 (torch has no half kernel here)
     x = astype(xp, x, work)
     n_classes = x.shape[-1]
-    slots = _Slots(xp, x, t)
-    per_sample = slots.hinge_sums() / n_classes
+    sums, pair_gradient = _hinge_sums(xp, x, t)
+    per_sample = sums / n_classes
     if input.ndim <= 1:
         per_sample = xp.reshape(per_sample, ())
     value = astype(xp, _reduction.apply(xp, per_sample, reduction), input.dtype)
@@ -127,11 +130,31 @@ def multilabel_margin_loss(
         if _want is None or "input" not in _want:
             return {}
         ge = _reduction.per_term(xp, astype(xp, g, work), reduction, per_sample) / n_classes
-        dx = slots.pair_gradient() * xp.reshape(ge, (-1, 1))
+        dx = pair_gradient(xp.reshape(ge, (-1,)))
         shape = tuple(input.shape)
         return {"input": grad_like(xp, xp.reshape(dx, shape), input, shape)}
 
     return value, pullback
+
+
+def _hinge_sums(xp: Any, x: Array, t: Array) -> tuple[Array, Callable[[Array], Array]]:
+    """Each row's Σ_{j ∈ J} Σ_{i ∉ J} max(0, 1 - (x[j] - x[i])) and ``gradient(ge)``, the
+    gradient of those sums times each row's ``ge``: on Dask once per batch chunk (whole rows),
+    elsewhere slot by slot (:class:`_Slots`)."""
+    if is_dask(x):
+        import numpy as np
+
+        def forward(x_b: Any, t_b: Any) -> Any:
+            return _Slots(np, x_b, t_b).hinge_sums()
+
+        def backward(x_b: Any, t_b: Any, ge_b: Any) -> Any:
+            return _Slots(np, x_b, t_b).pair_gradient() * ge_b[:, None]
+
+        sums = per_batch(forward, [x, t], ["nc", "nc"], "n", x.dtype)
+        return sums, lambda ge: per_batch(backward, [x, t, ge], ["nc", "nc", "n"], "nc",
+                                          x.dtype)
+    slots = _Slots(xp, x, t)
+    return slots.hinge_sums(), lambda ge: slots.pair_gradient() * ge[:, None]
 
 
 def _multilabel_inputs(fn: str, xp: Any, input: Array, target: Array) -> tuple[Array, Array]:
@@ -155,8 +178,9 @@ def _multilabel_inputs(fn: str, xp: Any, input: Array, target: Array) -> tuple[A
 class _Slots:
     """A batch of multilabel index targets read slot by slot: torch's O(N·|J|·C) work.
 
-    Slot ``k`` of a row holds its k-th target class, up to the row's first -1; the loop runs
-    over the slots up to the longest row (all C slots on lazy arrays, which cannot be read).
+    Slot ``k`` of a row holds its k-th target class, up to the row's first -1. The slots are
+    the core's :func:`scan` (one compiled step under JAX): up to the longest row on eager
+    arrays, all C slots on lazy ones, which cannot be read.
     """
 
     def __init__(self, xp: Any, x: Array, t: Array) -> None:
@@ -171,18 +195,25 @@ class _Slots:
             _check_targets("multilabel_margin_loss", xp, t, n_classes, has_stop)
         slots = int(xp.max(length)) if self.eager and t.shape[0] > 0 else n_classes
         small = xp.int16 if n_classes < 2**15 else t.dtype  # cheaper one-hot comparisons
-        self.valid = xp.reshape(xp.arange(slots), (1, slots)) < length[:, None]
-        # each slot's class, -1 where the slot is not read (after the row's first -1)
-        self.index = xp.where(self.valid, xp.astype(t[:, :slots], small),
-                              xp.asarray(-1, dtype=small))
+        valid = xp.reshape(xp.arange(slots), (1, slots)) < length[:, None]
+        # each slot's class, -1 where the slot is not read (after the row's first -1); the
+        # slots lead, as the loop runs over them
+        self.index = xp.permute_dims(
+            xp.where(valid, xp.astype(t[:, :slots], small), xp.asarray(-1, dtype=small)), (1, 0))
         self.classes = xp.reshape(xp.arange(n_classes, dtype=small), (1, n_classes))
-        is_target = xp.zeros(tuple(t.shape), dtype=xp.bool)
-        for k in range(slots):
-            is_target = is_target | (self.index[:, k : k + 1] == self.classes)
-        self.non_target = ~is_target
-        # the margin of each slot's class j against every class i is 1 - (x[j] - x[i])
-        gather = xp.where(self.valid, t[:, :slots], xp.zeros_like(t[:, :slots]))
-        self.shifted = [take_last(xp, x, gather[:, k]) - 1.0 for k in range(slots)]
+
+        def mark(seen: Array, index: Array) -> tuple[Array, None]:
+            return seen | (index[:, None] == self.classes), None
+
+        seen, _ = scan(xp, mark, xp.zeros(tuple(x.shape), dtype=xp.bool), self.index)
+        self.non_target = ~seen
+
+    def _shifted(self, index: Array) -> tuple[Array, Array]:
+        """Whether each row reads this slot, and its class's score minus the margin 1."""
+        xp = self.xp
+        read = index >= 0
+        picked = take_last(xp, self.x, xp.where(read, index, xp.zeros_like(index)))
+        return read, picked - 1.0
 
     def hinge_sums(self) -> Array:
         """Σ over slots j and non-targets i of max(0, 1 - (x[j] - x[i])), per row."""
@@ -193,25 +224,31 @@ class _Slots:
         # class or a NaN margin adds nothing, as in torch's kernel
         fast = self.eager and bool(xp.all(xp.isfinite(x)))
         weights = xp.astype(self.non_target, x.dtype) if fast else None
-        total = xp.zeros((x.shape[0],), dtype=x.dtype)
-        for k, shifted in enumerate(self.shifted):
+
+        def add(total: Array, index: Array) -> tuple[Array, None]:
+            read, shifted = self._shifted(index)
             z = x - shifted[:, None]
             if weights is not None:
                 row = xp.vecdot(xp.maximum(z, zero), weights, axis=-1)
             else:
                 row = xp.sum(xp.where((z > 0) & self.non_target, z, zero), axis=1)
-            total = total + xp.where(self.valid[:, k], row, zero)
+            return total + xp.where(read, row, zero), None
+
+        total, _ = scan(xp, add, xp.zeros((x.shape[0],), dtype=x.dtype), self.index)
         return total
 
     def pair_gradient(self) -> Array:
         """Each active pair (j, i) adds +1 on the non-target i and -1 on the slot's class j."""
         xp, x = self.xp, self.x
-        dx = xp.zeros_like(x)
-        for k, shifted in enumerate(self.shifted):
-            active = (x > shifted[:, None]) & self.non_target & self.valid[:, k : k + 1]
+
+        def add(dx: Array, index: Array) -> tuple[Array, None]:
+            read, shifted = self._shifted(index)
+            active = (x > shifted[:, None]) & self.non_target & read[:, None]
             active = xp.astype(active, x.dtype)
             pairs = xp.sum(active, axis=1, keepdims=True)
-            dx = dx + active - xp.astype(self.index[:, k : k + 1] == self.classes, x.dtype) * pairs
+            return dx + active - xp.astype(index[:, None] == self.classes, x.dtype) * pairs, None
+
+        dx, _ = scan(xp, add, xp.zeros_like(x), self.index)
         return dx
 
 

@@ -7,15 +7,29 @@ Python loop.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .._core import reduction as _reduction
 from .._core.gradients import Pullback, Want, differentiable, grad_like
-from .._core.indexing import gather_last, take
-from .._core.namespace import Array, astype, device, is_lazy, namespace, opmath, quiet, shape_str
+from .._core.indexing import take
+from .._core.loops import per_batch
+from .._core.namespace import (
+    Array,
+    astype,
+    device,
+    index_dtype,
+    is_dask,
+    is_lazy,
+    is_numpy,
+    namespace,
+    opmath,
+    shape_str,
+)
 from .._core.reduction import Divisor
-from .._core.stable import safe_log
 from .._core.validation import check_flag, require_float, require_integer
+from . import _compiled
+from ._trellis import Trellis, extended_labels
 
 __all__ = ["ctc_loss"]
 
@@ -27,7 +41,7 @@ def _lengths(fn: str, xp: Any, name: str, value: Any, like: Array) -> Array:
     if isinstance(value, (list, tuple)):
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             raise TypeError(f"{fn}: `{name}` must hold integers, got {value!r}.")
-        return xp.asarray(value, dtype=xp.int64, device=device(like))
+        return xp.asarray(value, dtype=index_dtype(xp, like), device=device(like))
     if isinstance(value, (int, float)) or not hasattr(value, "dtype"):
         raise TypeError(
             f"{fn}: `{name}` must be an integer array or a list/tuple of ints (one length per "
@@ -35,25 +49,7 @@ def _lengths(fn: str, xp: Any, name: str, value: Any, like: Array) -> Array:
         )
     namespace(fn, log_probs=like, **{name: value})
     require_integer(fn, xp, name, value, "lengths")
-    return xp.astype(xp.reshape(value, (-1,)), xp.int64)
-
-
-def _lse3(xp: Any, a: Array, b: Array, c: Array) -> Array:
-    """log(exp(a) + exp(b) + exp(c)), elementwise; -inf where all three are -inf."""
-    m = xp.maximum(xp.maximum(a, b), c)
-    m = xp.where(m == _NEG, xp.zeros_like(m), m)
-    return m + safe_log(xp, xp.exp(a - m) + xp.exp(b - m) + xp.exp(c - m))
-
-
-def _shift(xp: Any, a: Array, k: int, fill: Any) -> Array:
-    """``a[..., s - k]`` (k > 0) or ``a[..., s + |k|]`` (k < 0) along the last axis, ``fill``
-    where that is out of range."""
-    if abs(k) >= a.shape[-1]:
-        return xp.full(tuple(a.shape), fill, dtype=a.dtype)
-    pad = xp.full((*a.shape[:-1], abs(k)), fill, dtype=a.dtype)
-    if k > 0:
-        return xp.concat([pad, a[..., : a.shape[-1] - k]], axis=-1)
-    return xp.concat([a[..., -k:], pad], axis=-1)
+    return xp.astype(xp.reshape(value, (-1,)), index_dtype(xp, like))
 
 
 def _padded_targets(
@@ -86,8 +82,9 @@ def _padded_targets(
         )
     longest = (max(known) if known is not None else int(xp.max(target_lengths))) if batch else 0
     offsets = xp.cumulative_sum(target_lengths) - target_lengths
-    index = offsets[:, None] + xp.arange(longest, dtype=xp.int64)[None, :]
-    inside = xp.arange(longest, dtype=xp.int64)[None, :] < target_lengths[:, None]
+    ix = target_lengths.dtype
+    index = offsets[:, None] + xp.arange(longest, dtype=ix)[None, :]
+    inside = xp.arange(longest, dtype=ix)[None, :] < target_lengths[:, None]
     index = xp.where(inside, index, xp.zeros_like(index))
     if total == 0:
         return xp.zeros((batch, longest), dtype=targets.dtype)
@@ -113,7 +110,7 @@ def _check_eager(
             f"{fn}: a target length of {int(xp.max(tl))} exceeds the padded targets' width "
             f"S = {tgt.shape[1]}."
         )
-    inside = xp.arange(tgt.shape[1], dtype=xp.int64)[None, :] < tl[:, None]
+    inside = xp.arange(tgt.shape[1], dtype=tl.dtype)[None, :] < tl[:, None]
     bad = inside & ((tgt == blank) | (tgt < 0) | (tgt >= n_classes))
     if bool(xp.any(bad)):
         value = int(xp.reshape(tgt, (-1,))[int(xp.argmax(xp.reshape(xp.astype(bad, xp.int8),
@@ -185,10 +182,8 @@ def ctc_loss(
                                   blank)
     work = opmath(xp, lp.dtype)  # float16 (which torch refuses) is computed in float32
     lp = astype(xp, lp, work)
-    trellis = _Trellis(xp, lp, tgt, il, tl, blank)
-    alpha_all = trellis.alphas()
-    total = trellis.log_likelihood(alpha_all)
-    losses = -total
+    wanted = _want is not None and "log_probs" in _want
+    losses, gradient = _nll(xp, lp, tgt, il, tl, blank, wanted)
     infinite = losses == float("inf")
     if zero_infinity:
         losses = xp.where(infinite, xp.zeros_like(losses), losses)
@@ -206,15 +201,50 @@ def ctc_loss(
         ge = _reduction.per_term(xp, astype(xp, g, work), reduction, losses)
         if reduction == "mean":
             ge = _per_target_length(xp, ge, tl)
-        grad = trellis.gradient(alpha_all, total)
+        grad = gradient(ge)
         if zero_infinity:
             grad = xp.where(infinite[None, :, None], xp.zeros_like(grad), grad)
-        grad = grad * ge[None, :, None]
         grad = grad[:, 0, :] if unbatched else grad
         shape = tuple(log_probs.shape)
         return {"log_probs": grad_like(xp, grad, log_probs, shape)}
 
     return value, pullback
+
+
+def _nll(xp: Any, lp: Array, tgt: Array, il: Array, tl: Array, blank: int, wanted: bool,
+         threads: int | None = None) -> tuple[Array, Callable[[Array], Array]]:
+    """Each sample's -log p(target) and ``gradient(ge)``, its gradient with respect to
+    ``lp`` times each sample's upstream ``ge`` (``(T, N, C)``; nan for impossible targets,
+    0 from each input length on). Dask: per batch chunk; NumPy: the compiled kernel when
+    numba is installed; otherwise (and on every other library) the array-API trellis."""
+    if is_dask(lp):
+        return _nll_per_chunk(lp, tgt, il, tl, blank)
+    if is_numpy(lp) and _compiled.available():
+        ext, skip = extended_labels(xp, tgt, blank)
+        nll, gradient = _compiled.ctc(lp, ext, 2 * tl + 1, il, skip, wanted, threads)
+        return xp.astype(nll, lp.dtype), gradient
+    trellis = Trellis(xp, lp, tgt, il, tl, blank)
+    alpha_all = trellis.alphas()
+    total = trellis.log_likelihood(alpha_all)
+    return -total, lambda ge: trellis.gradient(alpha_all, total) * ge[None, :, None]
+
+
+def _nll_per_chunk(lp: Array, tgt: Array, il: Array, tl: Array, blank: int
+                   ) -> tuple[Array, Callable[[Array], Array]]:
+    """:func:`_nll` of Dask arrays, run on NumPy blocks once per batch chunk: a graph of a
+    few tasks per chunk, whatever T, C and S are (each task on one thread: Dask runs a task
+    per core)."""
+    import numpy as np
+
+    def forward(lp_b: Any, tgt_b: Any, il_b: Any, tl_b: Any) -> Any:
+        return _nll(np, lp_b, tgt_b, il_b, tl_b, blank, False, threads=1)[0]
+
+    def backward(lp_b: Any, tgt_b: Any, il_b: Any, tl_b: Any, ge_b: Any) -> Any:
+        return _nll(np, lp_b, tgt_b, il_b, tl_b, blank, True, threads=1)[1](ge_b)
+
+    arrays, axes = [lp, tgt, il, tl], ["tnc", "ns", "n", "n"]
+    nll = per_batch(forward, arrays, axes, "n", lp.dtype)
+    return nll, lambda ge: per_batch(backward, [*arrays, ge], [*axes, "n"], "tnc", lp.dtype)
 
 
 def _per_target_length(xp: Any, a: Array, tl: Array) -> Array:
@@ -230,7 +260,8 @@ def _ctc_divisor_terms(xp: Any, losses: Array, target_lengths: Any, **_: Any) ->
 
 def _ctc_inputs(fn: str, xp: Any, log_probs: Array, targets: Array, input_lengths: Any,
                 target_lengths: Any, blank: Any) -> tuple[Array, Array, Array, Array]:
-    """Checks; log_probs as (T, N, C), padded int64 targets (N, S) and int64 lengths (N)."""
+    """Checks; log_probs as (T, N, C), padded targets (N, S) and lengths (N) in the
+    namespace's index dtype (int64, or int32 for JAX without 64-bit mode)."""
     require_float(fn, xp, log_probs=log_probs)
     require_integer(fn, xp, "targets", targets, "labels")
     if log_probs.ndim not in (2, 3):
@@ -253,91 +284,6 @@ def _ctc_inputs(fn: str, xp: Any, log_probs: Array, targets: Array, input_length
                 f"{lengths.shape[0]}."
             )
     known = list(target_lengths) if isinstance(target_lengths, (list, tuple)) else None
-    tgt = xp.astype(_padded_targets(fn, xp, targets, tl, N, known), xp.int64)
+    tgt = xp.astype(_padded_targets(fn, xp, targets, tl, N, known), index_dtype(xp, log_probs))
     _check_eager(fn, xp, T, C, blank, tgt, il, tl)
     return lp, tgt, il, tl
-
-
-class _Trellis:
-    """The CTC lattice of a batch: the extended labels (blank, l1, blank, ..., blank), which
-    positions may skip one back, and each label's log-probability at every step."""
-
-    def __init__(self, xp: Any, lp: Array, tgt: Array, il: Array, tl: Array,
-                 blank: int) -> None:
-        self.xp, self.lp, self.il, self.tl = xp, lp, il, tl
-        T, N, _ = lp.shape
-        S = tgt.shape[1]
-        L = 2 * S + 1
-        blanks = xp.full((N, S), blank, dtype=xp.int64)
-        self.ext = xp.concat([xp.reshape(xp.stack([blanks, tgt], axis=-1), (N, 2 * S)),
-                              xp.full((N, 1), blank, dtype=xp.int64)], axis=-1)
-        positions = xp.arange(L, dtype=xp.int64)[None, :]
-        ext_len = 2 * tl + 1
-        self.in_target = positions < ext_len[:, None]
-        # a label may be reached from two positions back unless it is blank or repeats
-        self.skip = ((positions >= 2) & (self.ext != blank)
-                     & (self.ext != _shift(xp, self.ext, 2, blank)))
-        self.ends = (positions == ext_len[:, None] - 1) | (positions == ext_len[:, None] - 2)
-        self.emit = gather_last(xp, lp, xp.broadcast_to(self.ext[None, :, :], (T, N, L)))
-        self.neg = xp.full((N, L), _NEG, dtype=lp.dtype)
-        self.first = (positions < 2) & self.in_target
-
-    def alphas(self) -> Array:
-        """log α_t(s) for every step, (T, N, L)."""
-        xp, neg, il = self.xp, self.neg, self.il
-        alpha = xp.where(self.first, self.emit[0, ...], neg)
-        alpha = xp.where((il > 0)[:, None], alpha, neg)
-        alphas = [alpha]
-        for t in range(1, self.lp.shape[0]):
-            from_two = xp.where(self.skip, _shift(xp, alpha, 2, _NEG), neg)
-            step = _lse3(xp, alpha, _shift(xp, alpha, 1, _NEG), from_two) + self.emit[t, ...]
-            alpha = xp.where((t < il)[:, None] & self.in_target, step, neg)
-            alphas.append(alpha)
-        return xp.stack(alphas, axis=0)
-
-    def log_likelihood(self, alpha_all: Array) -> Array:
-        """log p(target | log_probs) per sample, from the alphas at each input's last step."""
-        xp, il, tl, neg = self.xp, self.il, self.tl, self.neg
-        at_end = xp.arange(self.lp.shape[0], dtype=xp.int64)[:, None] == (il - 1)[None, :]
-        final = xp.sum(xp.where(at_end[:, :, None], alpha_all, xp.zeros_like(alpha_all)),
-                       axis=0)
-        m = xp.max(xp.where(self.ends, final, neg), axis=-1)
-        m_safe = xp.where(m == _NEG, xp.zeros_like(m), m)
-        total = m_safe + safe_log(xp, xp.sum(xp.where(self.ends, xp.exp(final - m_safe[:, None]),
-                                                      xp.zeros_like(final)), axis=-1))
-        # no time steps: an empty target has probability 1, any other 0
-        return xp.where(il == 0, xp.where(tl == 0, xp.zeros_like(total),
-                                          xp.full_like(total, _NEG)), total)
-
-    def betas(self) -> Array:
-        """log β_t(s) for every step, (T, N, L)."""
-        xp, neg, last = self.xp, self.neg, self.il - 1
-        T = self.lp.shape[0]
-        betas = [neg] * T
-        beta = neg
-        may_skip = _shift(xp, self.skip, -2, False)
-        for t in reversed(range(T)):
-            from_two = xp.where(may_skip, _shift(xp, beta, -2, _NEG), neg)
-            step = _lse3(xp, beta, _shift(xp, beta, -1, _NEG), from_two) + self.emit[t, ...]
-            start = xp.where(self.ends, self.emit[t, ...], neg)
-            beta = xp.where((t == last)[:, None], start,
-                            xp.where((t < last)[:, None] & self.in_target, step, neg))
-            betas[t] = beta
-        return xp.stack(betas, axis=0)
-
-    def gradient(self, alpha_all: Array, total: Array) -> Array:
-        """d loss_n / d lp[t, n, k] = -Σ_{s: ext_s = k} α_t(s) β_t(s) / (p_n · y_t(k))."""
-        xp, lp = self.xp, self.lp
-        T, _, C = lp.shape
-        gamma = alpha_all + self.betas()  # log α_t(s) β_t(s), (T, N, L)
-        top = xp.max(gamma, axis=-1, keepdims=True)
-        top = xp.where(top == _NEG, xp.zeros_like(top), top)
-        onehot = xp.astype(self.ext[:, :, None] == xp.arange(C, dtype=xp.int64)[None, None, :],
-                           lp.dtype)  # (N, L, C)
-        mass = xp.matmul(xp.exp(gamma - top)[:, :, None, :], onehot[None, :, :, :])[:, :, 0, :]
-        with quiet(xp):
-            grad = -xp.exp(xp.log(mass) + top - lp + (-total)[None, :, None])
-        valid_t = (xp.arange(T, dtype=xp.int64)[:, None] < self.il[None, :])[:, :, None]
-        return xp.where(valid_t, grad, xp.zeros_like(grad))
-
-
