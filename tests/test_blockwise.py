@@ -128,7 +128,8 @@ def test_a_second_pullback_recomputes_whole_arrays():
 def test_cross_entropy_row_blocks_match_torch(options, dtype):
     """Logits large enough for row blocks; value_and_grad writes gradients in that pass."""
     rng = np.random.default_rng(3)
-    n, c = 700, 400  # 280,000 logits: several row blocks, the last one partial
+    c = 400
+    n = 2 * BLOCK // c + 37  # several row blocks, the last one partial
     x = (rng.normal(size=(n, c)) * 3).astype(dtype)
     t = rng.integers(0, c, size=n)
     t[::7] = options.get("ignore_index", -100)

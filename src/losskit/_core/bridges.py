@@ -19,7 +19,7 @@ from typing import Any
 from .gradients import Want
 from .namespace import Array
 
-__all__ = ["bridged"]
+__all__ = ["bridged", "watched"]
 
 
 def _library(values: Any) -> str | None:
@@ -30,6 +30,12 @@ def _library(values: Any) -> str | None:
         if module.startswith(("jax", "jaxlib")):
             return "jax"
     return None
+
+
+def watched(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether a call has a torch or JAX value among its arguments (only then can autograd
+    be watching it)."""
+    return _library((*args, *kwargs.values())) is not None
 
 
 def bridged(forward: Callable[..., Any], arrays: tuple[str, ...], arguments: dict[str, Any],

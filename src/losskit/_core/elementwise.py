@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import kernels
 from . import reduction as _reduction
 from .blocks import blockable, map_blocks
 from .gradients import Pullback, Want, grad_like, has_gradient
@@ -40,6 +41,8 @@ class Terms:
         derivatives: ``derivatives(wanted, *arrays)``, the wanted partial derivatives.
         total: optionally ``sum(loss(*arrays))`` in fewer passes (``vecdot(d, d)`` for mse),
             used by the blockwise path when there is no weight.
+        kernel: optionally ``(kind, parameters)`` of a compiled kernel computing the same
+            terms (``kernels.KINDS``), which the blockwise path uses when numba is installed.
     """
 
     names: tuple[str, ...]
@@ -48,6 +51,7 @@ class Terms:
     loss: Callable[..., Array]
     derivatives: Derivatives
     total: Callable[..., Array] | None = None
+    kernel: tuple[str, tuple[float, ...]] | None = None
 
 
 def elementwise(
@@ -97,11 +101,13 @@ def elementwise(
     def pullback(g: Array) -> dict[str, Array | None]:
         if fused:  # computed with this g in the forward pass (value_and_grad)
             return fused.pop()
-        ge = _reduction.upstream(astype(xp, g, work), reduction, mean_divisor) * scale
-        ge = ge * w if w is not None else ge
-        grads = terms.derivatives(wanted, *arrays)
-        out = {n: grad_like(xp, None if d is None or not k else d * ge, x, shape)
-               for n, d, x, k in zip(terms.names, grads, terms.originals, wanted)}
+        out: dict[str, Array | None] = {}
+        if any(wanted):
+            ge = _reduction.upstream(astype(xp, g, work), reduction, mean_divisor) * scale
+            ge = ge * w if w is not None else ge
+            grads = terms.derivatives(wanted, *arrays)
+            out = {n: grad_like(xp, None if d is None or not k else d * ge, x, shape)
+                   for n, d, x, k in zip(terms.names, grads, terms.originals, wanted)}
         if weight_grad and want is not None and "weight" in want:
             out["weight"] = _weight_grad(xp, terms, arrays, weight, g, reduction,
                                          mean_divisor, divisor, value, shape, work)
@@ -133,10 +139,24 @@ def _blockwise(xp: Any, terms: Terms, arrays: tuple[Array, ...], w: Array | None
     if want is not None and want.scalar is not None and want.names:
         ge = _reduction.upstream(want.scalar, reduction, mean_divisor) * scale
         wanted = want.wants(*terms.names)
-        buffers = {name: xp.empty(tuple(x.shape), dtype=x.dtype) if k and has_gradient(xp, x)
-                   else None for name, x, k in zip(terms.names, terms.originals, wanted)}
+        # which arguments have a derivative at all (None: torch gives no gradient), from
+        # the terms on one element
+        probe = terms.derivatives(wanted, *(a.reshape(-1)[:1] for a in arrays))
+        buffers = {name: xp.empty(tuple(x.shape), dtype=x.dtype)
+                   if k and d is not None and has_gradient(xp, x) else None
+                   for name, x, k, d in zip(terms.names, terms.originals, wanted, probe)}
 
-    def block_sum(start: int, block: tuple[Array, ...]) -> Array:
+    kernel = _kernel(terms, arrays[0].dtype, w is None and (ge is None or all(
+        b is None or b.dtype == arrays[0].dtype for b in buffers.values())))
+
+    def block_sum(start: int, block: tuple[Array, ...]) -> Any:
+        if kernel is not None:
+            if ge is None:
+                return kernel(block)
+            stop = start + block[0].shape[0]
+            outs = tuple(None if b is None else b.reshape(-1)[start:stop]
+                         for b in buffers.values())
+            return kernel(block, ge, outs)
         if ge is not None:
             factor = ge * block[-1] if w is not None else ge
             for out, d in zip(buffers.values(), terms.derivatives(wanted, *block[:n])):
@@ -149,9 +169,17 @@ def _blockwise(xp: Any, terms: Terms, arrays: tuple[Array, ...], w: Array | None
 
     parts = map_blocks(block_sum, *operands)
     # block sums accumulate in float64
-    value = xp.asarray(sum(float(p) for p in parts), dtype=parts[0].dtype)
+    value = xp.asarray(sum(float(p) for p in parts), dtype=arrays[0].dtype)
     if reduction == "mean":
         value = value / mean_divisor
     if ge is not None:
         fused.append(buffers)
     return value * scale if scale != 1.0 else value
+
+
+def _kernel(terms: Terms, dtype: Any, usable: bool) -> Callable[..., float] | None:
+    """The compiled kernel of ``terms`` (see ``kernels``), where one applies."""
+    if terms.kernel is None or not usable:
+        return None
+    kind, params = terms.kernel
+    return kernels.block_kernel(kind, params, dtype)

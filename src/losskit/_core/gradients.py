@@ -108,12 +108,13 @@ def differentiable(
 
     @functools.wraps(forward)
     def loss(*args: Any, **kwargs: Any) -> Array:
-        from .bridges import bridged
+        from .bridges import bridged, watched
 
-        arguments = public.bind(*args, **kwargs).arguments
-        through = bridged(forward, arrays, arguments, traced)
-        if through is not None:
-            return through
+        if watched(args, kwargs):  # torch or JAX values: autograd may be watching
+            arguments = public.bind(*args, **kwargs).arguments
+            through = bridged(forward, arrays, arguments, traced)
+            if through is not None:
+                return through
         with silent():
             value = forward(*args, **kwargs)[0]
         return as_array(namespace(forward.__name__, value=value), value)

@@ -53,6 +53,10 @@ def take_last(xp: Any, x: Array, index: Array) -> Array:
     Uses ``take_along_axis`` where the namespace has it; Dask has none, so there the
     element is selected with a one-hot mask (chunk-wise and lazy).
     """
+    if is_numpy(x) and x.ndim == 2:  # one fancy index (take_along_axis builds a grid)
+        import numpy as np
+
+        return x[np.arange(x.shape[0]), index]
     if hasattr(xp, "take_along_axis") and not is_dask(x):
         return _take_along_axis(xp, x, index[..., None])[..., 0]
     classes = xp.arange(x.shape[-1], dtype=index.dtype, device=device(x))

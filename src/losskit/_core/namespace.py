@@ -7,6 +7,7 @@ uses only functions of the Python array API standard on it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import types
 from typing import Any
@@ -54,6 +55,8 @@ def namespace(fn: str, **arrays: Any) -> Any:
     or when the arrays come from different libraries.
     """
     present = {name: value for name, value in arrays.items() if value is not None}
+    if present and all(type(v) is _ndarray() for v in present.values()):
+        return _numpy_namespace()  # the common case, without array-api-compat's search
     for name, value in present.items():
         if not array_api_compat.is_array_api_obj(value) or type(value) in (bool, int, float):
             raise TypeError(
@@ -71,6 +74,20 @@ def namespace(fn: str, **arrays: Any) -> Any:
             f"{fn}: all arrays must come from one array library, got {kinds}; "
             "convert them to one library first."
         ) from None
+
+
+@functools.cache
+def _ndarray() -> type:
+    import numpy as np
+
+    return np.ndarray
+
+
+@functools.cache
+def _numpy_namespace() -> Any:
+    import numpy as np
+
+    return array_api_compat.array_namespace(np.empty(0))
 
 
 def device(x: Array) -> Any:
@@ -149,21 +166,34 @@ def quiet(xp: Any) -> contextlib.AbstractContextManager[Any]:
     return contextlib.nullcontext()
 
 
+@functools.lru_cache(maxsize=256)
+def _isdtype(xp: Any, dtype: Any, kind: str) -> bool:
+    # dtypes and namespaces are hashable; NumPy's isdtype costs microseconds per call
+    return bool(xp.isdtype(dtype, kind))
+
+
+def _is(xp: Any, dtype: Any, kind: str) -> bool:
+    try:
+        return _isdtype(xp, dtype, kind)
+    except TypeError:  # an unhashable dtype object
+        return bool(xp.isdtype(dtype, kind))
+
+
 def is_float(xp: Any, dtype: Any) -> bool:
-    return bool(xp.isdtype(dtype, "real floating"))
+    return _is(xp, dtype, "real floating")
 
 
 def is_complex(xp: Any, dtype: Any) -> bool:
-    return bool(xp.isdtype(dtype, "complex floating"))
+    return _is(xp, dtype, "complex floating")
 
 
 def is_integer(xp: Any, dtype: Any) -> bool:
     """A signed or unsigned integer dtype (not bool: see :func:`is_bool`)."""
-    return bool(xp.isdtype(dtype, "integral"))
+    return _is(xp, dtype, "integral")
 
 
 def is_bool(xp: Any, dtype: Any) -> bool:
-    return bool(xp.isdtype(dtype, "bool"))
+    return _is(xp, dtype, "bool")
 
 
 def default_float(xp: Any, x: Array) -> Any:
@@ -190,11 +220,11 @@ def index_dtype(xp: Any, x: Array) -> Any:
 
 
 def _category(xp: Any, dtype: Any) -> int:
-    if xp.isdtype(dtype, "bool"):
+    if _is(xp, dtype, "bool"):
         return 0
-    if xp.isdtype(dtype, "integral"):
+    if _is(xp, dtype, "integral"):
         return 1
-    if xp.isdtype(dtype, "real floating"):
+    if _is(xp, dtype, "real floating"):
         return 2
     return 3
 

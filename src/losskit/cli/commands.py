@@ -97,6 +97,24 @@ def _warned(command: str, caught: list[warnings.WarningMessage]) -> None:
         print(f"losskit {command}: warning: {w.message}", file=sys.stderr)
 
 
+def _grad_choice(argv: list[str]) -> list[str] | None:
+    """The arrays named by ``--grad=input,target`` (``None`` when not given so)."""
+    chosen = [a.partition("=")[2] for a in argv if a.startswith("--grad=")]
+    if not chosen:
+        return None
+    names = [n.strip() for n in chosen[-1].split(",") if n.strip()]
+    if not names:
+        raise InputError("--grad=: name the arrays to differentiate, e.g. --grad=input")
+    return names
+
+
+def _grad_names(entry: Any, chosen: list[str]) -> list[str]:
+    """Names of ``--grad=`` (a number picks a positional array; ``-`` reads as ``_``);
+    ``value_and_grad`` says which names are not array arguments of the loss."""
+    return [entry.arrays[int(n)] if n.isdigit() and int(n) < len(entry.arrays)
+            else n.replace("-", "_") for n in chosen]
+
+
 def eval_loss(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(EVAL_HELP)
@@ -104,12 +122,15 @@ def eval_loss(argv: list[str]) -> int:
     entry = lookup(argv[0])
     flags = {"--grad": False, "--json": False}
     valued: dict[str, str | None] = {"--dtype": None}
-    rest = _call_flags(argv[1:], flags, valued)
+    chosen = _grad_choice(argv[1:])
+    rest = _call_flags([a for a in argv[1:] if not a.startswith("--grad=")], flags, valued)
     arrays, options = read_call(entry, rest, valued["--dtype"])
+    names = _grad_names(entry, chosen) if chosen is not None else list(entry.arrays)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if flags["--grad"]:
-            value, grads = value_and_grad(entry.function, *arrays, **options)
+        if flags["--grad"] or chosen is not None:
+            value, grads = value_and_grad(entry.function, *arrays, argnums=tuple(names),
+                                          **options)
         else:
             value, grads = entry.function(*arrays, **options), None
     _warned("eval", caught)
@@ -123,14 +144,14 @@ def eval_loss(argv: list[str]) -> int:
         }
         if grads is not None:
             out["grad"] = {k: None if g is None else _jsonable(g)
-                           for k, g in zip(entry.arrays, grads)}
+                           for k, g in zip(names, grads)}
         print(json.dumps(out))
         return 0
     if grads is None:
         print(_shown(value))
         return 0
     print(f"value: {_shown(value)}")
-    for name, g in zip(entry.arrays, grads):
+    for name, g in zip(names, grads):
         shown = "none (torch gives no gradient here)" if g is None else _shown(g)
         print(f"grad {name}: {shown}")
     return 0
@@ -162,9 +183,10 @@ Each ARRAY is inline JSON ("[2, 4, 6]"), numbers ("2,4,6"), a .npy file (never u
 a .csv/.txt file of numbers, or - for standard input. Options are the loss's own keyword
 arguments (--reduction sum, --weight "[1, 2]", --label-smoothing 0.1). Text has no dtype:
 integers stay integers for class indices and lengths and are floats elsewhere (float64, or
---dtype). --grad adds the analytic gradients; --json prints machine-readable output.
+--dtype). --grad adds the analytic gradients (--grad=input only the input's, or a list:
+--grad=input,weight); --json prints machine-readable output.
 
-example: losskit eval mse_loss "[2, 4, 6]" "[1, 3, 5]" --grad
+example: losskit eval mse_loss "[2, 4, 6]" "[1, 3, 5]" --grad=input
 losses and their options:
 """ + "\n".join(f"  {signature_line(e)}" for e in ENTRIES.values())
 

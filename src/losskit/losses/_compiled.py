@@ -1,5 +1,6 @@
-"""Optional compiled kernels (numba): used automatically for NumPy arrays when numba is
-installed (``pip install "losskit[accel]"``); ``LOSSKIT_NUMBA=0`` turns them off.
+"""The compiled CTC lattice (numba): used automatically for NumPy arrays when numba is
+installed (``pip install "losskit[accel]"``); ``LOSSKIT_NUMBA=0`` turns it off (as it does
+the core's elementwise kernels, ``losskit._core.kernels``).
 
 Each kernel computes what the array-API implementation of its loss computes, in the same
 algorithm (the parity tests run both paths against torch). The first call of a kernel compiles
@@ -9,27 +10,15 @@ it (about a second; numba caches it on disk where it can).
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from .._core.kernels import available
+from .._core.kernels import numba as _numba
+
 __all__ = ["available", "ctc"]
-
-
-@functools.cache
-def _numba() -> Any:
-    try:
-        import numba
-    except ImportError:
-        return None
-    return numba
-
-
-def available() -> bool:
-    """Whether the compiled kernels are used: numba installed and not turned off."""
-    return os.environ.get("LOSSKIT_NUMBA", "1") != "0" and _numba() is not None
 
 
 @functools.cache

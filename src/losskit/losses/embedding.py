@@ -89,6 +89,8 @@ def margin_ranking_loss(
 
     def derivatives(wanted: tuple[bool, ...], x1: Array, x2: Array, y: Array
                     ) -> tuple[Array | None, ...]:
+        if not any(wanted):
+            return None, None, None
         diff = x1 - x2
         # torch's clamp_min(z, 0) (2.14 on): no gradient at exactly the margin
         active = xp.astype(margin - y * diff > 0, diff.dtype)
@@ -98,7 +100,8 @@ def margin_ranking_loss(
 
     originals = (input1, input2, target)
     arrays = tuple(astype(xp, a, dtype) for a in originals)
-    terms = Terms(("input1", "input2", "target"), originals, arrays, loss, derivatives)
+    terms = Terms(("input1", "input2", "target"), originals, arrays, loss, derivatives,
+                  kernel=("margin_ranking", (margin,)))
     return elementwise(xp, terms, shape, reduction, _want)
 
 
@@ -170,7 +173,8 @@ def hinge_embedding_loss(
         active = xp.where((y != 1) & (margin - x > 0), one, zero)
         return xp.where(y != -1, one, zero) - active, None
 
-    terms = Terms(("input", "target"), (input, target), (input, target), loss, derivatives)
+    terms = Terms(("input", "target"), (input, target), (input, target), loss, derivatives,
+                  kernel=("hinge", (margin,)))
     return elementwise(xp, terms, shape, reduction, _want)
 
 

@@ -29,10 +29,11 @@ from .._core.validation import (
 
 __all__ = ["huber_loss", "l1_loss", "mse_loss", "smooth_l1_loss"]
 
-# (loss of d, its derivative, and optionally the sum of the loss in fewer passes), as
-# functions of d = input - target
+# (loss of d, its derivative, optionally the sum of the loss in fewer passes, as functions
+# of d = input - target; and the compiled kernel of the same terms: kind and parameters)
 DifferenceTerms = tuple[
-    Callable[[Array], Array], Callable[[Array], Array], Callable[[Array], Array] | None
+    Callable[[Array], Array], Callable[[Array], Array], Callable[[Array], Array] | None,
+    tuple[str, tuple[float, ...]],
 ]
 
 def _difference_loss(
@@ -78,7 +79,7 @@ def _difference_loss(
             f"{fn}: {why} a floating-point input or target, got {input.dtype} and "
             f"{target.dtype}; cast one of them to a floating dtype."
         )
-    of_d, derivative_of_d, total_of_d = terms(xp)
+    of_d, derivative_of_d, total_of_d, kernel = terms(xp)
 
     def derivatives(wanted: tuple[bool, ...], x: Array, y: Array) -> tuple[Array | None, ...]:
         dx = derivative_of_d(x - y) if any(wanted) else None
@@ -88,7 +89,7 @@ def _difference_loss(
     arrays = (astype(xp, input, dtype), astype(xp, target, dtype))
     body = ElementwiseTerms(
         ("input", "target"), (input, target), arrays, lambda x, y: of_d(x - y), derivatives,
-        None if total_of_d is None else (lambda x, y: total_of_d(x - y)))
+        None if total_of_d is None else (lambda x, y: total_of_d(x - y)), kernel)
     w = None if weight is None else astype(xp, weight, dtype)
     return elementwise(xp, body, shape, reduction, want, weight=w, weight_grad=True,
                        divisor=divisor)
@@ -109,10 +110,10 @@ def _l1_terms(xp: Any) -> DifferenceTerms:
         # too, as torch's CPU sign; d/|d| for complex d
         return xp.sign(d) if xp.isdtype(d.dtype, "complex floating") else sign(xp, d)
 
-    return xp.abs, derivative, None
+    return xp.abs, derivative, None, ("l1", ())
 
 def _mse_terms(xp: Any) -> DifferenceTerms:
-    return (lambda d: d * d), (lambda d: 2.0 * d), (lambda d: xp.vecdot(d, d))
+    return (lambda d: d * d), (lambda d: 2.0 * d), (lambda d: xp.vecdot(d, d)), ("mse", ())
 
 def _huber_terms(xp: Any, delta: float, scale: float = 1.0) -> DifferenceTerms:
     """``scale * huber_delta(d)``; smooth_l1(beta) is huber(delta=beta) / beta.
@@ -141,7 +142,7 @@ def _huber_terms(xp: Any, delta: float, scale: float = 1.0) -> DifferenceTerms:
         # minimum/maximum: plain ufuncs on NumPy, where array-api-compat's clip is a wrapper
         return xp.minimum(xp.maximum(d, -delta), delta)
 
-    return loss, lambda d: scaled(clipped(d)), total
+    return loss, lambda d: scaled(clipped(d)), total, ("huber", (delta, scale))
 
 @differentiable(divisor=_WEIGHTED_MEAN)
 def l1_loss(

@@ -1,0 +1,164 @@
+"""Optional compiled kernels (numba) for the NumPy blockwise path: one pass over a block that
+reads each operand once and writes the value's sum and the wanted gradients together.
+
+NumPy evaluates ``|x - y|`` as three loops over the block (subtract, abs, sum) and its
+gradient as three more; the compiled loop is a single one, at the speed of memory. That pays
+for the losses whose terms are arithmetic (l1, mse, smooth_l1/huber, margin_ranking,
+hinge_embedding). Losses with exp/log stay on NumPy, whose vectorised exp and log beat the
+scalar ones a compiled loop calls (numba here has no SVML).
+
+Used when numba is installed (``pip install "losskit[accel]"``) and not turned off with
+``LOSSKIT_NUMBA=0``. Each kernel computes what its loss's array-API terms compute, in the
+operands' dtype with the same operations (constants are passed in that dtype, so float32
+stays float32 and ties stay ties); the parity tests run both paths against torch. The first
+call of a kernel compiles it (about a second; numba caches it on disk where it can).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["KINDS", "available", "block_kernel", "numba"]
+
+
+@functools.cache
+def numba() -> Any:
+    """The numba module, or ``None`` when it is not installed."""
+    try:
+        import numba as nb
+    except ImportError:
+        return None
+    return nb
+
+
+def available() -> bool:
+    """Whether the compiled kernels are used: numba installed and not turned off."""
+    return os.environ.get("LOSSKIT_NUMBA", "1") != "0" and numba() is not None
+
+
+def _scalars(nb: Any) -> dict[str, Callable]:
+    """Per kind, ``f(a, b, c, p, q, half) -> (loss, d/da, d/db, d/dc)`` on scalars of one
+    dtype (``p``, ``q``: the loss's parameters; ``half`` = 0.5), as the array-API terms."""
+    inline = nb.njit(inline="always")
+
+    @inline
+    def l1(a, b, c, p, q, half):
+        d = a - b
+        zero = half - half
+        one = half + half
+        s = one if d > zero else (-one if d < zero else zero)  # sign, 0 at nan (torch)
+        return abs(d), s, -s, zero
+
+    @inline
+    def mse(a, b, c, p, q, half):
+        d = a - b
+        g = (half + half + half + half) * d
+        return d * d, g, -g, half - half
+
+    @inline
+    def huber(a, b, c, p, q, half):
+        # p = delta, q = scale: m = min(|d|, delta), l = q·m·(|d| - m/2), l' = q·clip(d)
+        d = a - b
+        ad = abs(d)
+        m = ad if ad < p or ad != ad else p  # minimum: nan stays nan
+        g = -p if d < -p else (p if d > p else d)  # clip: nan stays nan
+        return q * (m * (ad - half * m)), q * g, -(q * g), half - half
+
+    @inline
+    def margin_ranking(a, b, c, p, q, half):
+        # p = margin: l = clamp_min(p - c·(a - b), 0); no gradient at exactly 0
+        zero = half - half
+        diff = a - b
+        z = p - c * diff
+        active = half + half if z > zero else zero
+        return (zero if z < zero else z), -(c * active), c * active, -(diff * active)
+
+    @inline
+    def hinge(a, b, c, p, q, half):
+        # a = input, b = target, p = margin
+        zero = half - half
+        one = half + half
+        z = p - a
+        hinge = (zero if z < zero else z) if b != one else zero
+        active = one if b != one and z > zero else zero
+        grad = (one if b != -one else zero) - active
+        return hinge + (a if b != -one else zero), grad, zero, zero
+
+    return {"l1": l1, "mse": mse, "huber": huber, "margin_ranking": margin_ranking,
+            "hinge": hinge}
+
+
+#: the kinds of elementwise terms with a compiled kernel
+KINDS = frozenset({"l1", "mse", "huber", "margin_ranking", "hinge"})
+
+
+@functools.cache
+def _value(kind: str) -> Any:
+    nb = numba()
+    scalar = _scalars(nb)[kind]
+
+    # 'reassoc' lets the sum vectorise; no other fast-math flag (nan and inf stay exact)
+    @nb.njit(nogil=True, fastmath={"reassoc"})
+    def value(a, b, c, p, q, half):
+        total = 0.0
+        for i in range(a.shape[0]):
+            total += scalar(a[i], b[i], c[i], p, q, half)[0]
+        return total
+
+    return value
+
+
+@functools.cache
+def _fused(kind: str, want_a: bool, want_b: bool, want_c: bool) -> Any:
+    """The value's sum and the wanted gradients; one compiled loop per choice of gradients
+    (the choice is a constant of the loop, so unwanted ones cost nothing)."""
+    nb = numba()
+    scalar = _scalars(nb)[kind]
+
+    @nb.njit(nogil=True, fastmath={"reassoc"})
+    def fused(a, b, c, p, q, half, factor, ga, gb, gc):
+        total = 0.0
+        for i in range(a.shape[0]):
+            loss, da, db, dc = scalar(a[i], b[i], c[i], p, q, half)
+            total += loss
+            if want_a:
+                ga[i] = da * factor
+            if want_b:
+                gb[i] = db * factor
+            if want_c:
+                gc[i] = dc * factor
+        return total
+
+    return fused
+
+
+def block_kernel(kind: str, params: tuple[float, ...], dtype: Any
+                 ) -> Callable[..., float] | None:
+    """``kernel(blocks, factor=None, outs=None) -> float`` summing the loss over aligned 1-D
+    blocks (two or three operands) and, given the upstream ``factor`` and output blocks
+    (``None`` where not wanted), writing ``d/d operand · factor`` into them; ``None`` when
+    there is no compiled kernel for ``kind`` or ``dtype``."""
+    if kind not in KINDS or not available() or np.dtype(dtype) not in (np.float32, np.float64):
+        return None
+    value = _value(kind)
+    cast = np.dtype(dtype).type
+    p, q = (cast(v) for v in (*params, 1.0, 1.0)[:2])
+    half = cast(0.5)
+    empty = np.empty(0, dtype)
+
+    def kernel(blocks: tuple[np.ndarray, ...], factor: Any = None,
+               outs: tuple[np.ndarray | None, ...] | None = None) -> float:
+        a, b = blocks[0], blocks[1]
+        c = blocks[2] if len(blocks) > 2 else a
+        if outs is None:
+            return float(value(a, b, c, p, q, half))
+        ga, gb, gc = (*(empty if o is None else o for o in outs), empty, empty)[:3]
+        fused = _fused(kind, ga.shape[0] > 0, gb.shape[0] > 0, gc.shape[0] > 0)
+        return float(fused(a, b, c, p, q, half, cast(factor), ga, gb, gc))
+
+    return kernel
