@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["KINDS", "available", "block_kernel", "numba"]
+__all__ = ["KINDS", "available", "block_kernel", "numba", "triplet_rows"]
 
 
 @functools.cache
@@ -162,3 +162,81 @@ def block_kernel(kind: str, params: tuple[float, ...], dtype: Any
         return float(fused(a, b, c, p, q, half, cast(factor), ga, gb, gc))
 
     return kernel
+
+
+@functools.cache
+def _triplet_kernels() -> Any:
+    nb = numba()
+
+    @nb.njit(nogil=True, fastmath={"reassoc"})
+    def distances(a, p, n, eps, d_pos, d_neg):
+        # ‖a - p + eps‖₂ and ‖a - n + eps‖₂ per row, the squares summed in float64
+        for i in range(a.shape[0]):
+            s_pos = 0.0
+            s_neg = 0.0
+            for j in range(a.shape[1]):
+                u = a[i, j] - p[i, j] + eps
+                w = a[i, j] - n[i, j] + eps
+                s_pos += u * u
+                s_neg += w * w
+            d_pos[i] = np.sqrt(s_pos)
+            d_neg[i] = np.sqrt(s_neg)
+
+    @nb.njit(nogil=True)
+    def gradients(a, p, n, eps, c_pos, c_neg, ga, gp, gn):
+        # c = upstream / distance per row (0 at a zero distance, torch's norm_backward)
+        want_a, want_p, want_n = ga.shape[0] > 0, gp.shape[0] > 0, gn.shape[0] > 0
+        for i in range(a.shape[0]):
+            for j in range(a.shape[1]):
+                u = (a[i, j] - p[i, j] + eps) * c_pos[i]
+                w = (a[i, j] - n[i, j] + eps) * c_neg[i]
+                if want_a:
+                    ga[i, j] = u - w
+                if want_p:
+                    gp[i, j] = -u
+                if want_n:
+                    gn[i, j] = w
+
+    return distances, gradients
+
+
+def triplet_rows(xp: Any, anchor: Any, positive: Any, negative: Any, eps: float
+                 ) -> tuple[Any, Any, Callable[..., tuple[Any, Any, Any]]] | None:
+    """The two 2-norm distances of a triplet loss in one pass over the three ``(N, D)``
+    arrays, and ``gradients(c_pos, c_neg, wanted)`` writing the three gradients in one more
+    (``c`` = upstream / distance per row), block of rows by block of rows on threads;
+    ``None`` where it does not apply (no numba, not large C-contiguous float NumPy arrays of
+    one 2-D shape)."""
+    from .blocks import blockable, map_blocks
+
+    if (not available() or anchor.ndim != 2 or not blockable(xp, anchor, positive, negative)
+            or np.dtype(anchor.dtype) not in (np.float32, np.float64)
+            or not anchor.dtype == positive.dtype == negative.dtype):
+        return None
+    distances, gradients = _triplet_kernels()
+    e = anchor.dtype.type(eps)
+    d_pos = np.empty(anchor.shape[0], anchor.dtype)
+    d_neg = np.empty_like(d_pos)
+
+    def forward(start: int, parts: tuple[Any, ...]) -> None:
+        stop = start + parts[0].shape[0]
+        distances(*parts, e, d_pos[start:stop], d_neg[start:stop])
+
+    map_blocks(forward, anchor, positive, negative, rows=True)
+
+    def backward(c_pos: Any, c_neg: Any, wanted: tuple[bool, bool, bool]
+                 ) -> tuple[Any, Any, Any]:
+        outs = [np.empty_like(anchor) if k else None for k in wanted]
+        empty = np.empty((0, 0), anchor.dtype)
+        c_pos = np.ascontiguousarray(c_pos, dtype=anchor.dtype)
+        c_neg = np.ascontiguousarray(c_neg, dtype=anchor.dtype)
+
+        def block(start: int, parts: tuple[Any, ...]) -> None:
+            stop = start + parts[0].shape[0]
+            views = [empty if o is None else o[start:stop] for o in outs]
+            gradients(*parts, e, c_pos[start:stop], c_neg[start:stop], *views)
+
+        map_blocks(block, anchor, positive, negative, rows=True)
+        return outs[0], outs[1], outs[2]
+
+    return d_pos, d_neg, backward

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from .._core import kernels
 from .._core import reduction as _reduction
 from .._core.gradients import (
     Pullback,
@@ -165,11 +166,13 @@ def _triplet(
     reduction: str,
     want: Want | None,
     widen: bool = True,
+    rows: float | None = None,
 ) -> tuple[Array, Pullback]:
     """``max(d(a, p) - d_neg + margin, 0)``, d_neg = d(a, n) or (swap) min(d(a, n), d(p, n));
     ``distance(u, v, want)`` returns each distance with its pullback. With ``widen``, half
     precision is computed in float32 and rounded once (not for a user's own distance, which
-    is given the arrays as they are)."""
+    is given the arrays as they are). ``rows``: the eps of the default 2-norm, whose two
+    distances the core's compiled kernel may take in one pass (``kernels.triplet_rows``)."""
     dtype = float_dtype(xp, *arrays)
     work = opmath(xp, dtype) if widen else dtype
     anchor, positive, negative = (a if a.dtype == dtype and work == dtype
@@ -181,8 +184,13 @@ def _triplet(
         names = {n for n, k in (("x1", first), ("x2", second)) if k}
         return Want(frozenset(names)) if names else None
 
-    d_pos, back_pos = distance(anchor, positive, inner(wanted[0], wanted[1]))
-    d_neg, back_neg = distance(anchor, negative, inner(wanted[0], wanted[2]))
+    fused = None if rows is None or swap else kernels.triplet_rows(
+        xp, anchor, positive, negative, rows)
+    if fused is not None:  # the default 2-norm on NumPy: both distances in one pass
+        d_pos, d_neg, back_rows = fused
+    else:
+        d_pos, back_pos = distance(anchor, positive, inner(wanted[0], wanted[1]))
+        d_neg, back_neg = distance(anchor, negative, inner(wanted[0], wanted[2]))
     share = None
     if swap:
         d_swap, back_swap = distance(positive, negative, inner(wanted[1], wanted[2]))
@@ -201,6 +209,15 @@ def _triplet(
         # torch's clamp_min(z, 0) (2.14 on): no gradient at exactly the margin
         ge = _reduction.per_term(xp, astype(xp, g, z.dtype), reduction, losses)
         ge = xp.where(z > 0, ge, xp.zeros_like(ge))
+        if fused is not None:
+            zero = xp.zeros_like(ge)
+            with quiet(xp):
+                c_pos = xp.where(d_pos == 0, zero, ge / d_pos)
+                c_neg = xp.where(d_neg == 0, zero, ge / d_neg)
+            grads = dict(zip(("anchor", "positive", "negative"),
+                             back_rows(c_pos, c_neg, wanted)))
+            return {name: None if d is None else astype(xp, d, a.dtype)
+                    for (name, d), a in zip(grads.items(), arrays)}
         pos = back_pos(ge) if wanted[0] or wanted[1] else {}
         if share is None:
             neg = back_neg(-ge) if wanted[0] or wanted[2] else {}
@@ -282,7 +299,8 @@ def triplet_margin_loss(
     def distance(u: Array, v: Array, want: Want | None) -> tuple[Array, Pullback]:
         return forward(u, v, p, eps, _want=want)
 
-    return _triplet(xp, (anchor, positive, negative), distance, margin, swap, reduction, _want)
+    return _triplet(xp, (anchor, positive, negative), distance, margin, swap, reduction, _want,
+                    rows=eps if p == 2 else None)
 
 
 def _opaque_distance(arguments: dict[str, Any]) -> bool:
@@ -352,8 +370,9 @@ def triplet_margin_with_distance_loss(
     else:
         distance = _with_pullback(fn, distance_function)
     widen = distance_function is None or forward_of(distance_function) is not None
+    # pairwise_distance's defaults: p = 2, eps = 1e-6
     return _triplet(xp, (anchor, positive, negative), distance, margin, swap, reduction, _want,
-                    widen)
+                    widen, rows=1e-6 if distance_function is None else None)
 
 
 def _with_pullback(fn: str, distance: Callable[..., Array]) -> Callable[..., Any]:
