@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import warnings
+from typing import ClassVar
 
 import array_api_compat
 import numpy as np
@@ -43,7 +44,7 @@ class _Counted(np.ndarray):
     """An array counting every ufunc applied to it or to arrays computed from it
     (operators such as ``-x`` and ``2.0 * d`` included, which a namespace never sees)."""
 
-    calls: collections.Counter = collections.Counter()
+    calls: ClassVar[collections.Counter] = collections.Counter()
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         _Counted.calls[f"{ufunc.__name__}.{method}"] += 1

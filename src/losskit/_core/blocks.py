@@ -17,7 +17,7 @@ from typing import Any
 
 from .namespace import Array, is_numpy, numel, silent
 
-__all__ = ["BLOCK", "blockable", "map_blocks"]
+__all__ = ["BLOCK", "blockable", "blockable_layout", "map_blocks"]
 
 #: Elements per block (1 MiB of float32): small enough that a block's temporaries stay in
 #: the CPU's caches, large enough that Python's cost per block (a dozen NumPy calls, which
@@ -32,12 +32,13 @@ def blockable(xp: Any, *arrays: Array) -> bool:
     return (
         is_numpy(xp)
         and numel(first) >= 2 * BLOCK
-        and all(
-            a.shape == first.shape and getattr(a, "flags", None) is not None
-            and a.flags.c_contiguous
-            for a in arrays
-        )
+        and all(a.shape == first.shape and blockable_layout(a) for a in arrays)
     )
+
+
+def blockable_layout(a: Array) -> bool:
+    """A C-contiguous NumPy array (its blocks are then plain slices)."""
+    return getattr(a, "flags", None) is not None and bool(a.flags.c_contiguous)
 
 
 def _threads() -> int:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["KINDS", "available", "block_kernel", "numba", "triplet_rows"]
+__all__ = ["KINDS", "available", "block_kernel", "multi_margin_rows", "numba", "triplet_rows"]
 
 
 @functools.cache
@@ -240,3 +240,83 @@ def triplet_rows(xp: Any, anchor: Any, positive: Any, negative: Any, eps: float
         return outs[0], outs[1], outs[2]
 
     return d_pos, d_neg, backward
+
+
+@functools.cache
+def _multi_margin_kernels(p: int) -> Any:
+    nb = numba()
+
+    @nb.njit(inline="always")
+    def hinge(z):
+        # z > 0 strictly (torch): nan counts nothing
+        return (z if p == 1 else z * z) if z > 0 else 0.0
+
+    @nb.njit(nogil=True, fastmath={"reassoc"})
+    def sums(x, t, margin, out):
+        # Σ_{i ≠ y} max(margin - x[y] + x[i], 0)^p per row: the classes before and after y
+        # in two loops without a branch on i (they vectorise)
+        for r in range(x.shape[0]):
+            y = t[r]
+            base = margin - x[r, y]
+            total = 0.0
+            for i in range(y):
+                total += hinge(base + x[r, i])
+            for i in range(y + 1, x.shape[1]):
+                total += hinge(base + x[r, i])
+            out[r] = total
+
+    @nb.njit(nogil=True)
+    def gradient(x, t, margin, zero, one, two, ge, dx):
+        # d/dx[i] = slope_i = 1 or 2z where counted, d/dx[y] = -Σ slope; times ge per row
+        for r in range(x.shape[0]):
+            y = t[r]
+            base = margin - x[r, y]
+            total = zero
+            for i in range(x.shape[1]):
+                z = base + x[r, i]
+                slope = zero
+                if i != y and z > 0:
+                    slope = one if p == 1 else two * z
+                total += slope
+                dx[r, i] = slope * ge[r]
+            dx[r, y] = -total * ge[r]
+
+    return sums, gradient
+
+
+def multi_margin_rows(xp: Any, x: Any, t: Any, margin: float, p: int
+                      ) -> tuple[Any, Callable[[Any], Any]] | None:
+    """multi_margin_loss's per-row sums ``Σ_{i≠y} max(margin - x[y] + x[i], 0)^p`` of an
+    ``(M, C)`` float NumPy array in one pass, and ``gradient(ge)`` (``ge`` per row) in one
+    more, rows shared among threads; ``None`` where it does not apply."""
+    from .blocks import BLOCK, blockable_layout, map_blocks
+
+    if (type(x) is not np.ndarray or type(t) is not np.ndarray or not available()
+            or x.ndim != 2 or 0 in x.shape or x.size < BLOCK // 16
+            or np.dtype(x.dtype) not in (np.float32, np.float64)
+            or not blockable_layout(x)):
+        return None
+    sums, gradient = _multi_margin_kernels(p)
+    cast = x.dtype.type
+    m = cast(margin)
+    t = np.ascontiguousarray(t)
+    out = np.empty(x.shape[0], x.dtype)
+
+    def forward(start: int, parts: tuple[Any, ...]) -> None:
+        sums(parts[0], parts[1], m, out[start:start + parts[0].shape[0]])
+
+    map_blocks(forward, x, t, rows=True)
+
+    def backward(ge: Any) -> Any:
+        dx = np.empty_like(x)
+        ge = np.ascontiguousarray(np.broadcast_to(ge, (x.shape[0],)), dtype=x.dtype)
+
+        def block(start: int, parts: tuple[Any, ...]) -> None:
+            stop = start + parts[0].shape[0]
+            gradient(parts[0], parts[1], m, cast(0), cast(1), cast(2), ge[start:stop],
+                     dx[start:stop])
+
+        map_blocks(block, x, t, rows=True)
+        return dx
+
+    return out, backward

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._core import kernels
 from .._core import reduction as _reduction
 from .._core.gradients import Pullback, Want, differentiable, grad_like
 from .._core.indexing import subtract_at, take, take_last
@@ -378,16 +379,21 @@ def multi_margin_loss(
     w = class_weight(fn, xp, weight, n_classes, work)
     t = xp.reshape(target, (-1,))
     check_class_indices(fn, xp, t, n_classes)
-    classes = xp.arange(n_classes, dtype=t.dtype)
-    other = t[:, None] != classes
-    z = (margin - take_last(xp, x, t))[:, None] + x
-    active = (z > 0) & other  # torch's strict inequality; the target class never counts
-    zero = xp.zeros((), dtype=x.dtype)
-    hinge = xp.where(active, z, zero)
     scale = (1.0 / n_classes) * (
         xp.ones((x.shape[0],), dtype=x.dtype) if w is None else take(xp, w, t)
     )
-    per_sample = xp.sum(hinge if p == 1 else hinge * hinge, axis=1) * scale
+    # the core's compiled rows (one pass, numba) where they apply, else the array code
+    fused = kernels.multi_margin_rows(xp, x, t, margin, p)
+    if fused is None:
+        classes = xp.arange(n_classes, dtype=t.dtype)
+        other = t[:, None] != classes
+        z = (margin - take_last(xp, x, t))[:, None] + x
+        active = (z > 0) & other  # torch's strict inequality; the target class never counts
+        hinge = xp.where(active, z, xp.zeros((), dtype=x.dtype))
+        sums = xp.sum(hinge if p == 1 else hinge * hinge, axis=1)
+    else:
+        sums, gradient = fused
+    per_sample = sums * scale
     value = _reduction.apply(xp, xp.reshape(per_sample, out_shape), reduction)
     value = astype(xp, value, input.dtype)
 
@@ -395,10 +401,13 @@ def multi_margin_loss(
         if _want is None or "input" not in _want:
             return {}
         ge = _reduction.per_term(xp, astype(xp, g, work), reduction, per_sample) * scale
-        slope = xp.astype(active, work) if p == 1 else 2.0 * hinge
-        # where, not a product with a mask: an infinite slope must not make 0·inf = nan
-        dx = xp.where(other, slope, -xp.sum(slope, axis=1, keepdims=True))
-        dx = xp.reshape(dx * ge[:, None], tuple(input.shape))
+        if fused is not None:
+            dx = gradient(ge)
+        else:
+            slope = xp.astype(active, work) if p == 1 else 2.0 * hinge
+            # where, not a product with a mask: an infinite slope must not make 0·inf = nan
+            dx = xp.where(other, slope, -xp.sum(slope, axis=1, keepdims=True)) * ge[:, None]
+        dx = xp.reshape(dx, tuple(input.shape))
         return {"input": grad_like(xp, dx, input, tuple(input.shape))}
 
     return value, pullback
