@@ -216,3 +216,19 @@ def test_help_texts(capsys):
     shown = capsys.readouterr().out
     assert all(c in shown for c in ("demo", "list", "eval", "explain", "plot", "check"))
     assert losskit.__version__
+
+
+def test_eval_grad_picks_arrays_like_argnums(capsys):
+    """--grad=NAMES gives those gradients only, in that order (expected: torch autograd)."""
+    x = torch.tensor([[2.0, 0.5], [0.1, 3.0]], dtype=torch.float64, requires_grad=True)
+    w = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    F.cross_entropy(x, torch.tensor([0, 1]), weight=w).backward()
+    out = eval_json(capsys, "cross_entropy", "[[2, 0.5], [0.1, 3]]", "[0, 1]",
+                    "--weight", "[1, 2]", "--grad=input")
+    assert list(out["grad"]) == ["input"]
+    np.testing.assert_allclose(out["grad"]["input"], x.grad.numpy())
+    both = eval_json(capsys, "mse_loss", "[2, 4]", "[1, 5]", "--grad=1,0")
+    assert list(both["grad"]) == ["target", "input"]
+    np.testing.assert_allclose(both["grad"]["target"], [-1.0, 1.0])  # d/dy mean (x-y)² = -(x-y)
+    code, _, err = run(capsys, "eval", "mse_loss", "[2]", "[1]", "--grad=bias")
+    assert code != 0 and "'bias' is not an array argument of mse_loss" in err

@@ -19,10 +19,11 @@ from .namespace import Array, is_numpy, numel, silent
 
 __all__ = ["BLOCK", "blockable", "blockable_layout", "map_blocks"]
 
-#: Elements per block (1 MiB of float32): small enough that a block's temporaries stay in
-#: the CPU's caches, large enough that Python's cost per block (a dozen NumPy calls, which
-#: also hold the GIL the other threads wait for) is small beside the arithmetic. Measured on
-#: 2 cores (benchmarks/bench_losses.py): 2^16 elements ran cross_entropy 1.7x slower.
+#: Elements per block, counted in 4-byte elements (1 MiB; wider dtypes get the same bytes):
+#: small enough that a block's temporaries stay in the CPU's caches, large enough that
+#: Python's cost per block (a dozen NumPy calls, which also hold the GIL the other threads
+#: wait for) is small beside the arithmetic. Measured on 2 cores (bench_losses.py): blocks
+#: of 2^16 elements ran cross_entropy 1.7x slower.
 BLOCK = 1 << 18
 
 
@@ -83,12 +84,14 @@ def map_blocks(
     each taking a contiguous run of them; the results come back in block order, so sums
     of them do not depend on the thread count.
     """
+    # BLOCK is counted in 4-byte elements: float64 blocks hold half as many (same bytes)
+    block = max(1, BLOCK * 4 // max(4, getattr(arrays[0], "itemsize", 4)))
     if rows:
         views = list(arrays)
-        step = max(1, BLOCK // max(1, math.prod(arrays[0].shape[1:])))
+        step = max(1, block // max(1, math.prod(arrays[0].shape[1:])))
     else:
         views = [a.reshape(-1) for a in arrays]
-        step = BLOCK
+        step = block
     starts = list(range(0, views[0].shape[0], step))
 
     def run(chunk: list[int]) -> list[Any]:
