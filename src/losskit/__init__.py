@@ -12,7 +12,9 @@ regression (l1, mse, smooth_l1, huber), likelihood (poisson_nll, gaussian_nll), 
 (kl_div), categorical (cross_entropy, nll, multi_margin), binary (binary_cross_entropy,
 binary_cross_entropy_with_logits, soft_margin), multilabel (multilabel_margin,
 multilabel_soft_margin), embedding (margin_ranking, hinge_embedding, cosine_embedding),
-triplet (triplet_margin, triplet_margin_with_distance), sequence (ctc).
+triplet (triplet_margin, triplet_margin_with_distance), sequence (ctc), head (the losses that
+own a linear head: linear_cross_entropy and AdaptiveLogSoftmaxWithLoss, whose classes hold
+their weights as arrays; ``from_torch(module)`` ports a trained torch module).
 
 Reductions
 ----------
@@ -45,6 +47,7 @@ from ._core.gradients import grad, value_and_grad
 from ._version import __version__
 from .cli.explain import Explanation, explain
 from .functional import (
+    adaptive_log_softmax_with_loss,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cosine_embedding_loss,
@@ -55,6 +58,7 @@ from .functional import (
     huber_loss,
     kl_div,
     l1_loss,
+    linear_cross_entropy,
     margin_ranking_loss,
     mse_loss,
     multi_margin_loss,
@@ -69,6 +73,7 @@ from .functional import (
     triplet_margin_with_distance_loss,
 )
 from .nn import (
+    AdaptiveLogSoftmaxWithLoss,
     BCELoss,
     BCEWithLogitsLoss,
     CosineEmbeddingLoss,
@@ -79,6 +84,8 @@ from .nn import (
     HuberLoss,
     KLDivLoss,
     L1Loss,
+    LinearCrossEntropyLoss,
+    LinearCrossEntropyOptions,
     Loss,
     MarginRankingLoss,
     MSELoss,
@@ -94,6 +101,7 @@ from .nn import (
 )
 
 __all__ = [
+    "AdaptiveLogSoftmaxWithLoss",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CTCLoss",
@@ -105,6 +113,8 @@ __all__ = [
     "HuberLoss",
     "KLDivLoss",
     "L1Loss",
+    "LinearCrossEntropyLoss",
+    "LinearCrossEntropyOptions",
     "Loss",
     "MSELoss",
     "MarginRankingLoss",
@@ -118,6 +128,7 @@ __all__ = [
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
     "__version__",
+    "adaptive_log_softmax_with_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cosine_embedding_loss",
@@ -130,6 +141,7 @@ __all__ = [
     "huber_loss",
     "kl_div",
     "l1_loss",
+    "linear_cross_entropy",
     "margin_ranking_loss",
     "mse_loss",
     "multi_margin_loss",

@@ -10,6 +10,7 @@ from .losses.binary import (
 from .losses.categorical import cross_entropy, multi_margin_loss, nll_loss
 from .losses.divergence import kl_div
 from .losses.embedding import cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss
+from .losses.head import adaptive_log_softmax_with_loss, linear_cross_entropy
 from .losses.likelihood import gaussian_nll_loss, poisson_nll_loss
 from .losses.multilabel import multilabel_margin_loss, multilabel_soft_margin_loss
 from .losses.regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
@@ -21,6 +22,7 @@ from .losses.triplet import (
 )
 
 __all__ = [
+    "adaptive_log_softmax_with_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cosine_embedding_loss",
@@ -31,6 +33,7 @@ __all__ = [
     "huber_loss",
     "kl_div",
     "l1_loss",
+    "linear_cross_entropy",
     "margin_ranking_loss",
     "mse_loss",
     "multi_margin_loss",

@@ -5,7 +5,8 @@ torch's signatures (legacy ``size_average``/``reduce`` are mapped to a ``reducti
 construction, with torch's warning); ``reduction`` itself is checked on the first call, as in
 torch. Instances are callable with the arrays positionally or by torch's names
 (``loss(input=x, target=y)``), and ``losskit.value_and_grad`` accepts them. The classes are
-grouped by family, as the functions are.
+grouped by family, as the functions are; the head family's two classes, which hold trainable
+arrays as torch's modules do, live with their functions in ``losskit.losses``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, ClassVar
 
 from ._core.namespace import Array
 from ._core.reduction import legacy_reduction
+from .losses._head_classes import AdaptiveLogSoftmaxWithLoss, LinearCrossEntropyLoss
 from .losses.binary import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -24,6 +26,7 @@ from .losses.binary import (
 from .losses.categorical import cross_entropy, multi_margin_loss, nll_loss
 from .losses.divergence import kl_div
 from .losses.embedding import cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss
+from .losses.head import LinearCrossEntropyOptions
 from .losses.likelihood import gaussian_nll_loss, poisson_nll_loss
 from .losses.multilabel import multilabel_margin_loss, multilabel_soft_margin_loss
 from .losses.regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
@@ -31,28 +34,12 @@ from .losses.sequence import ctc_loss
 from .losses.triplet import triplet_margin_loss, triplet_margin_with_distance_loss
 
 __all__ = [
-    "BCELoss",
-    "BCEWithLogitsLoss",
-    "CTCLoss",
-    "CosineEmbeddingLoss",
-    "CrossEntropyLoss",
-    "GaussianNLLLoss",
-    "HingeEmbeddingLoss",
-    "HuberLoss",
-    "KLDivLoss",
-    "L1Loss",
-    "Loss",
-    "MSELoss",
-    "MarginRankingLoss",
-    "MultiLabelMarginLoss",
-    "MultiLabelSoftMarginLoss",
-    "MultiMarginLoss",
-    "NLLLoss",
-    "PoissonNLLLoss",
-    "SmoothL1Loss",
-    "SoftMarginLoss",
-    "TripletMarginLoss",
-    "TripletMarginWithDistanceLoss",
+    "AdaptiveLogSoftmaxWithLoss", "BCELoss", "BCEWithLogitsLoss", "CTCLoss",
+    "CosineEmbeddingLoss", "CrossEntropyLoss", "GaussianNLLLoss", "HingeEmbeddingLoss",
+    "HuberLoss", "KLDivLoss", "L1Loss", "LinearCrossEntropyLoss", "LinearCrossEntropyOptions",
+    "Loss", "MSELoss", "MarginRankingLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss", "NLLLoss", "PoissonNLLLoss", "SmoothL1Loss", "SoftMarginLoss",
+    "TripletMarginLoss", "TripletMarginWithDistanceLoss",
 ]
 
 

@@ -192,9 +192,11 @@ def _resolve(fn: Any) -> tuple[_Loss, dict[str, Any]]:
     )
 
 
-def _selected(entry: _Loss, argnums: Any, n_positional: int) -> tuple[list[str], bool]:
-    """The names ``argnums`` picks, and whether one gradient (not a tuple) is returned."""
-    positional = [n for n in entry.arrays][:n_positional]
+def _selected(entry: _Loss, argnums: Any, n_positional: int,
+              inputs: tuple[str, ...] | None = None) -> tuple[list[str], bool]:
+    """The names ``argnums`` picks, and whether one gradient (not a tuple) is returned
+    (``inputs``: the names of the positional arrays, when not the loss's first ones)."""
+    positional = list(inputs if inputs is not None else entry.arrays)[:n_positional]
     if argnums is None:
         return positional, False
     single = isinstance(argnums, (int, str))
@@ -286,10 +288,17 @@ def value_and_grad(
             f"value_and_grad: options {sorted(options)} were given with a loss instance, "
             "which carries its own; set them on the instance or pass the function instead."
         )
-    names, single = _selected(entry, argnums, len(arrays))
+    # an instance holding parameters is called with its own arrays (LinearCrossEntropyLoss:
+    # input, target; its linear weight is one of its options), bound by name
+    inputs = tuple(type(fn).inputs()) if bound and getattr(type(fn), "by_name", False) \
+        else None
+    names, single = _selected(entry, argnums, len(arrays), inputs)
     want = Want(frozenset(names), _scalar(grad_output))
     with silent():
-        value, pullback = entry.forward(*arrays, **(bound or options), _want=want)
+        if inputs is not None:
+            value, pullback = entry.forward(**dict(zip(inputs, arrays)), **bound, _want=want)
+        else:
+            value, pullback = entry.forward(*arrays, **(bound or options), _want=want)
         xp = namespace("value_and_grad", value=value)
         value = as_array(xp, value)
         grads = pullback(_upstream(xp, value, grad_output))
