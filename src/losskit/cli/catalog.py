@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .. import nn
 from ..functional import (
+    adaptive_log_softmax_with_loss,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cosine_embedding_loss,
@@ -23,6 +24,7 @@ from ..functional import (
     huber_loss,
     kl_div,
     l1_loss,
+    linear_cross_entropy,
     margin_ranking_loss,
     mse_loss,
     multi_margin_loss,
@@ -204,11 +206,29 @@ _ENTRIES = [
            "'mean' divides each loss by its target length, then averages over the batch.",
            "an impossible alignment (input too short) gives inf; zero_infinity=True makes it 0."),
           ("targets", "input_lengths", "target_lengths")),
+    Entry(linear_cross_entropy, nn.LinearCrossEntropyLoss,
+          "cross-entropy of a linear head's logits, never forming the (N, C) logits",
+          "l_n = cross_entropy(input_n @ linear_weightᵀ + linear_bias, target_n), computed "
+          "in chunks of rows",
+          ("linear_weight is (C, in_features), as nn.Linear stores it, not its transpose.",
+           "losskit chunks even with options=None (torch forms the whole logits then); the "
+           "values agree to rounding.", _WEIGHTED_MEAN),
+          ("target",)),
+    Entry(adaptive_log_softmax_with_loss, nn.AdaptiveLogSoftmaxWithLoss,
+          "the adaptive softmax: a head over frequent classes and clusters, a tail per "
+          "cluster",
+          "l_n = -[log p_head(t_n, or t_n's cluster) + log p_tail(t_n | cluster)]",
+          ("cutoffs exclude n_classes; the last cluster's tail output size fixes it.",
+           "the module returns (output, loss): output is each row's log-probability, loss "
+           "its negated mean (the module has no reduction; the function's 'none' is "
+           "-output).",
+           "a target outside [0, n_classes) raises (torch: after computing)."),
+          ("target",)),
 ]
 
 #: the families in the order of the documentation and of ``losskit list``
 FAMILIES = ("regression", "likelihood", "divergence", "categorical", "binary", "multilabel",
-            "embedding", "triplet", "sequence")
+            "embedding", "triplet", "sequence", "head")
 ENTRIES: dict[str, Entry] = {
     e.name: e for e in sorted(_ENTRIES, key=lambda e: FAMILIES.index(e.family))}
 _BY_CLASS = {e.cls.__name__: e for e in _ENTRIES}

@@ -69,6 +69,22 @@ def _shown(a: Any) -> str:
     return str(a[()]) if a.ndim == 0 else np.array2string(a, separator=", ")
 
 
+def _leaves(name: str, g: Any) -> list[tuple[str, Any]]:
+    """A gradient as labelled arrays: the adaptive softmax's tails (a sequence of pairs)
+    become ``tail_weights[0][1]`` and so on."""
+    if isinstance(g, (list, tuple)):
+        return [leaf for i, sub in enumerate(g) for leaf in _leaves(f"{name}[{i}]", sub)]
+    return [(name, g)]
+
+
+def _option_json(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        return _jsonable(v)
+    if isinstance(v, (list, tuple)):
+        return [_option_json(a) for a in v]
+    return v if v is None or isinstance(v, (bool, int, float, str)) else repr(v)
+
+
 def _call_flags(rest: list[str], flags: dict[str, bool], valued: dict[str, str | None]
                 ) -> list[str]:
     """Take the command's own flags (``--grad``, ``--dtype float32``) out of ``rest``."""
@@ -138,13 +154,12 @@ def eval_loss(argv: list[str]) -> int:
     if flags["--json"]:
         out: dict[str, Any] = {
             "loss": entry.name,
-            "options": {k: _jsonable(v) if isinstance(v, np.ndarray) else v
-                        for k, v in options.items()},
+            "options": {k: _option_json(v) for k, v in options.items()},
             "value": _jsonable(value), "shape": list(value.shape), "dtype": str(value.dtype),
         }
         if grads is not None:
-            out["grad"] = {k: None if g is None else _jsonable(g)
-                           for k, g in zip(names, grads)}
+            out["grad"] = {k: None if a is None else _jsonable(a)
+                           for name, g in zip(names, grads) for k, a in _leaves(name, g)}
         print(json.dumps(out))
         return 0
     if grads is None:
@@ -152,8 +167,9 @@ def eval_loss(argv: list[str]) -> int:
         return 0
     print(f"value: {_shown(value)}")
     for name, g in zip(names, grads):
-        shown = "none (torch gives no gradient here)" if g is None else _shown(g)
-        print(f"grad {name}: {shown}")
+        for label, a in _leaves(name, g):
+            shown = "none (torch gives no gradient here)" if a is None else _shown(a)
+            print(f"grad {label}: {shown}")
     return 0
 
 
@@ -184,7 +200,9 @@ a .csv/.txt file of numbers, or - for standard input. Options are the loss's own
 arguments (--reduction sum, --weight "[1, 2]", --label-smoothing 0.1). Text has no dtype:
 integers stay integers for class indices and lengths and are floats elsewhere (float64, or
 --dtype). --grad adds the analytic gradients (--grad=input only the input's, or a list:
---grad=input,weight); --json prints machine-readable output.
+--grad=input,weight); --json prints machine-readable output. The adaptive softmax's
+TAIL_WEIGHTS is one .npz of its tails' arrays in order (np.savez(path, P0, O0, P1, O1));
+--cutoffs 4,9,15; linear_cross_entropy's --options batch_chunk_size=64,chunking_method=auto.
 
 example: losskit eval mse_loss "[2, 4, 6]" "[1, 3, 5]" --grad=input
 losses and their options:

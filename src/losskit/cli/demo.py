@@ -1,5 +1,5 @@
 """``losskit demo`` and its built-in examples: the tutorial's seven, then one for each of the
-other fourteen losses.
+other sixteen losses.
 
 Each example is a loss instance, NumPy arrays and one line on what the number means; the
 numbers themselves are always computed (``{terms}`` and ``{total}`` in the meaning are filled
@@ -16,6 +16,7 @@ import numpy as np
 
 from .._core.stable import log_softmax as _log_softmax
 from ..nn import (
+    AdaptiveLogSoftmaxWithLoss,
     BCELoss,
     BCEWithLogitsLoss,
     CosineEmbeddingLoss,
@@ -26,6 +27,7 @@ from ..nn import (
     HuberLoss,
     KLDivLoss,
     L1Loss,
+    LinearCrossEntropyLoss,
     Loss,
     MarginRankingLoss,
     MSELoss,
@@ -45,7 +47,7 @@ from ..nn import (
 class Example:
     call: str
     inputs: str
-    loss: Loss
+    loss: Loss | LinearCrossEntropyLoss | AdaptiveLogSoftmaxWithLoss
     arrays: tuple[np.ndarray, ...]
     meaning: str
     tutorial: bool = False
@@ -59,7 +61,8 @@ def examples() -> list[Example]:
     """The tutorial's seven examples, then one for each further loss."""
     x, y = np.array([2.0, 4.0, 6.0]), np.array([1.0, 3.0, 5.0])
     logits = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
-    return _tutorial_examples(x, y) + _more_examples(y, logits) + _distance_examples()
+    return (_tutorial_examples(x, y) + _more_examples(y, logits) + _distance_examples()
+            + _head_examples())
 
 
 def _tutorial_examples(x: np.ndarray, y: np.ndarray) -> list[Example]:
@@ -173,8 +176,44 @@ def _distance_examples() -> list[Example]:
     ]
 
 
+def _head_examples() -> list[Example]:
+    w = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    tails = [(np.array([[1.0, 0.0]]), np.array([[1.0], [-1.0]]))]
+    return [
+        Example("LinearCrossEntropyLoss.init(W)(input, target)",
+                "input = [[1, 2], [0.5, -1]], W = [[1, 0], [0, 1], [1, 1]], target = [1, 0]",
+                LinearCrossEntropyLoss.init(w),
+                (np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([1, 0])),
+                "cross_entropy of the logits input @ Wᵀ = [[1, 2, 3], [0.5, -1, -0.5]] "
+                "(formed a chunk\n   of rows at a time): -log softmax of each true class = "
+                "{terms}."),
+        Example("AdaptiveLogSoftmaxWithLoss.init(head, tails, cutoffs=[2])(input, target)",
+                "input = [[1, 0], [0, 1]], head = [[1, 0], [0, 1], [1, 1]], one cluster {2, 3} "
+                "with tail [[1], [-1]] @ [[1, 0]], target = [0, 3]",
+                AdaptiveLogSoftmaxWithLoss.init(w, tails, [2]),
+                (np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 3])),
+                "class 0 is in the head; class 3 is the cluster's probability times its own\n"
+                "   within the cluster: -log p = {terms}, the loss their mean."),
+    ]
+
+
 def _l1_distance(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.abs(x - y).sum(axis=-1)
+
+
+def _value_and_terms(example: Example) -> tuple[float, np.ndarray]:
+    """The example's value and its terms (reduction='none'; the adaptive softmax's rows)."""
+    loss = example.loss
+    if isinstance(loss, AdaptiveLogSoftmaxWithLoss):
+        output, value = loss(*example.arrays)
+        return float(value), -output
+    if isinstance(loss, LinearCrossEntropyLoss):
+        x, target = example.arrays
+        options = {k: v for k, v in loss.options().items() if k != "linear_weight"}
+        terms = loss.function(x, loss.linear_weight, target, **{**options, "reduction": "none"})
+        return float(loss(x, target)), terms
+    return float(loss(*example.arrays)), type(loss)(**{**loss.options(),
+                                                         "reduction": "none"})(*example.arrays)
 
 
 def demo() -> int:
@@ -185,11 +224,9 @@ def demo() -> int:
         if number == 1 or (not example.tutorial and examples()[number - 2].tutorial):
             title = "The tutorial's examples" if example.tutorial else "More losses"
             print(f"\n{title}\n")
-        loss = example.loss
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # kl_div's 'mean' warning is explained instead
-            value = float(loss(*example.arrays))
-            terms = type(loss)(**{**loss.options(), "reduction": "none"})(*example.arrays)
+            value, terms = _value_and_terms(example)
         shown = "[" + ", ".join(f"{t:.4f}" for t in np.reshape(terms, -1)) + "]"
         meaning = example.meaning.format(terms=shown, total=f"{float(np.sum(terms)):.4f}")
         print(f"{number}. {example.call}")

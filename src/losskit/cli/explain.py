@@ -20,6 +20,7 @@ import numpy as np
 from .._core.gradients import divisor_of
 from .._core.reduction import legacy_reduction
 from ..losses.triplet import pairwise_distance
+from . import explain_head as head_terms
 from . import explain_terms as terms_of
 from .catalog import Entry, entry_of
 from .explain_terms import fmt
@@ -100,12 +101,26 @@ def _numpy(a: Any) -> Any:
         return a
     if isinstance(a, (list, tuple)):
         return np.asarray(a)
+    if not hasattr(a, "shape"):  # an options object (LinearCrossEntropyOptions)
+        return a
     if hasattr(a, "compute"):  # Dask
         a = a.compute()
     try:
         return np.asarray(a)
     except Exception:  # array-api-strict refuses __array__
         return np.from_dlpack(a)
+
+
+def _input_line(name: str, a: Any) -> str:
+    if isinstance(a, list):  # the adaptive tails
+        shapes = "; ".join(" and ".join(str(tuple(v.shape)) for v in pair) for pair in a)
+        return f"{name} = {len(a)} (projection, output) pairs of shapes {shapes}"
+    return f"{name} = {terms_of.vector(a, 12)}  ({a.dtype}, shape {tuple(a.shape)})"
+
+
+def _pairs(a: Any) -> list[tuple[Any, ...]]:
+    """A sequence of array pairs (the adaptive tails), each array as NumPy."""
+    return [tuple(_numpy(v) for v in pair) for pair in a]
 
 
 def _reduction(options: dict[str, Any]) -> str:
@@ -172,8 +187,11 @@ def _call_text(entry: Entry, named: dict[str, np.ndarray], options: dict[str, An
                 if p.default is not None and k not in ("size_average", "reduce")}
     options = {**defaults, **{k: v for k, v in options.items()
                               if k not in ("size_average", "reduce")}}
+    arrays = {k for k, v in options.items()
+              if isinstance(v, (list, tuple)) and v and not isinstance(v[0], (int, float))}
     shown = [f"{k}={v!r}" for k, v in options.items()
-             if not isinstance(v, np.ndarray) and not callable(v)]
+             if not isinstance(v, np.ndarray) and not callable(v) and k not in arrays]
+    shown += [f"{k}=<{len(options[k])} array pairs>" for k in arrays]
     shown += [f"{k}=<array {tuple(v.shape)}>" for k, v in options.items()
               if isinstance(v, np.ndarray)]
     shown += [f"{k}={getattr(v, '__name__', 'fn')}" for k, v in options.items() if callable(v)]
@@ -202,6 +220,12 @@ def _table(entry: Entry, named: dict[str, np.ndarray], options: dict[str, Any],
         caption = "per-pair terms"
     elif name == "ctc_loss":
         header, rows = terms_of.ctc_rows(named, terms, max_rows)
+        caption = "per-sample terms"
+    elif name == "linear_cross_entropy":
+        (header, rows), notes = head_terms.lce_rows(named, options, terms, max_rows)
+        caption = "per-position terms"
+    elif name == "adaptive_log_softmax_with_loss":
+        header, rows = head_terms.adaptive_rows(named, options, terms, max_rows)
         caption = "per-sample terms"
     else:
         if name == "triplet_margin_loss":
@@ -246,12 +270,17 @@ def explain(fn: Callable | Any, *arrays: Any, max_rows: int = 20, **options: Any
         base: dict[str, Any] = {}
     else:
         base = fn.options()
-    options = {k: _numpy(v) for k, v in {**base, **options}.items()}
-    arrays = tuple(_numpy(a) for a in arrays)
+    # lists among the options stay lists (the adaptive softmax's cutoffs)
+    options = {k: v if isinstance(v, list) else _numpy(v) for k, v in {**base, **options}.items()}
+    # positional arrays may come by name (the adaptive softmax's tail_weights)
+    arrays = (*arrays, *(options.pop(n) for n in entry.arrays[len(arrays):] if n in options))
+    arrays = tuple(_pairs(a) if name == "tail_weights" else _numpy(a)
+                   for name, a in zip(entry.arrays, arrays))
     if len(arrays) != len(entry.arrays):
         raise TypeError(f"explain: {entry.name} takes {len(entry.arrays)} arrays "
                         f"({', '.join(entry.arrays)}), got {len(arrays)}")
-    named = {k: np.asarray(a) for k, a in zip(entry.arrays, arrays)}
+    named = {k: a if k == "tail_weights" else np.asarray(a)
+             for k, a in zip(entry.arrays, arrays)}
     reduction = _reduction(options)
     plain = {k: v for k, v in options.items() if k not in ("size_average", "reduce")}
     with warnings.catch_warnings(record=True) as caught:
@@ -273,8 +302,7 @@ def explain(fn: Callable | Any, *arrays: Any, max_rows: int = 20, **options: Any
         call=_call_text(entry, named, {**options, "reduction": reduction}),
         summary=f"{entry.summary} ({entry.family}; class {entry.cls.__name__})",
         formula=entry.formula,
-        inputs=[f"{k} = {terms_of.vector(a, 12)}  ({a.dtype}, shape {tuple(a.shape)})"
-                for k, a in named.items()],
+        inputs=[_input_line(k, a) for k, a in named.items()],
         caption=caption,
         header=header,
         rows=rows,

@@ -221,8 +221,17 @@ def parse_option(entry: Entry, name: str, text: str, dtype: str | None) -> Any:
         raise InputError(f"{where}: a function cannot be given on the command line; the "
                          f"default distance is pairwise_distance (use triplet_margin_loss "
                          f"--p for other p-norms)")
+    if annotation.endswith("| None") and text.lower() == "none":
+        return None
     if annotation.startswith("Array"):
         return coerce(*read_array(text, where), index=False, dtype=dtype)
+    if annotation.startswith("Sequence[int]"):
+        try:
+            return [int(v) for v in text.strip("[]").replace(",", " ").split()]
+        except ValueError:
+            raise InputError(f"{where}: expected integers like 4,9,15, got {text!r}") from None
+    if annotation.startswith("LinearCrossEntropyOptions"):
+        return _chunking(text, where)
     if annotation.startswith("bool"):
         if text.lower() in _TRUE:
             return True
@@ -242,6 +251,42 @@ def parse_option(entry: Entry, name: str, text: str, dtype: str | None) -> Any:
         return int(value) if name == "p" and value.is_integer() and not math.isinf(value) \
             else value
     return text
+
+
+def _chunking(text: str, where: str) -> Any:
+    """``--options batch_chunk_size=64,chunking_method=auto`` as LinearCrossEntropyOptions."""
+    from ..losses.head import LinearCrossEntropyOptions
+
+    fields: dict[str, Any] = {}
+    for item in filter(None, text.split(",")):
+        key, eq, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not eq or key not in LinearCrossEntropyOptions.__dataclass_fields__:
+            raise InputError(f"{where}: expected NAME=VALUE pairs of "
+                             f"{', '.join(LinearCrossEntropyOptions.__dataclass_fields__)}, "
+                             f"got {item!r}")
+        value = value.strip()
+        fields[key] = int(value) if value.isdigit() else \
+            (value.lower() == "true" if value.lower() in ("true", "false") else value)
+    try:
+        return LinearCrossEntropyOptions(**fields)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{where}: {exc}") from None
+
+
+def read_pairs(arg: str, where: str, dtype: str | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """An .npz archive of the adaptive softmax's tails, in order: ``np.savez(path, P0, O0,
+    P1, O1, ...)`` (one projection and one output matrix per cluster)."""
+    label = f"{where} ({arg})"
+    if not (arg.lower().endswith(".npz") and os.path.isfile(arg)):
+        raise InputError(f"{label}: expected an .npz file holding the tails' arrays in order, "
+                         f"as np.savez(path, P0, O0, P1, O1, ...) writes them")
+    with np.load(arg, allow_pickle=False) as archive:
+        arrays = [coerce(archive[k], False, False, dtype) for k in archive.files]
+    if not arrays or len(arrays) % 2:
+        raise InputError(f"{label}: holds {len(arrays)} arrays; a tail is two (projection, "
+                         f"output), so the count must be even")
+    return [(arrays[i], arrays[i + 1]) for i in range(0, len(arrays), 2)]
 
 
 def option_name(entry: Entry, flag: str) -> str:
@@ -289,8 +334,11 @@ def read_call(entry: Entry, rest: list[str], dtype: str | None = None,
                          f"{len(args)}")
     if args.count("-") > 1:
         raise InputError("standard input (-) can feed only one array")
-    arrays = []
+    arrays: list[Any] = []
     for name, arg in zip(names, args):
+        if name == "tail_weights":  # the adaptive softmax's (projection, output) pairs
+            arrays.append(read_pairs(arg, name, dtype))
+            continue
         array, from_text = read_array(arg, name, stdin)
         arrays.append(coerce(array, from_text, name in entry.index_arrays, dtype))
     options: dict[str, Any] = {}

@@ -41,8 +41,7 @@ class Case:
     def option_text(self) -> str:
         """The options as ``delta=2,weight=[3x4]`` (array options by their shape; empty
         when there are none)."""
-        return ",".join(f"{k}={_shape(v) if isinstance(v, np.ndarray) else v}"
-                        for k, v in self.options.items())
+        return ",".join(f"{k}={_option(v)}" for k, v in self.options.items())
 
     @property
     def id(self) -> str:
@@ -67,6 +66,15 @@ def torch_version() -> tuple[int, int]:
 
 def _shape(a: np.ndarray) -> str:
     return "x".join(map(str, a.shape)) or "0d"
+
+
+def _option(v: Any) -> Any:
+    """An option in a case id: arrays by their shape (inside sequences too)."""
+    if isinstance(v, np.ndarray):
+        return _shape(v)
+    if isinstance(v, (list, tuple)) and any(isinstance(i, (np.ndarray, list, tuple)) for i in v):
+        return "[" + ";".join(str(_option(i)) for i in v) + "]"
+    return v
 
 
 #: the seed of the random draws (0: the test suite's); ``losskit check --seed`` changes it

@@ -71,9 +71,19 @@ def case_arguments(backend: Backend, case: Case) -> tuple[list[Any], dict[str, A
     if backend.lazy and case.loss == "ctc_loss" and case.arrays[1].ndim == 1:
         # lazy arrays have no values to lay concatenated targets out with: lengths as lists
         arrays[2:] = [np.atleast_1d(a).tolist() for a in case.arrays[2:]]
-    options = {k: backend.asarray(v) if isinstance(v, np.ndarray) else v
-               for k, v in case.options.items()}
+    options = {k: _on(backend, v) for k, v in case.options.items()}
     return arrays, options
+
+
+def _on(backend: Backend, value: Any) -> Any:
+    """An option on ``backend``: arrays converted, inside sequences too (the adaptive
+    softmax's tail pairs), other values as they are."""
+    if isinstance(value, np.ndarray):
+        return backend.asarray(value)
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (np.ndarray, list, tuple))
+                                                for v in value):
+        return type(value)(_on(backend, v) for v in value)
+    return value
 
 
 def _torch_ctc_grad(case: Case, reduction: str, g: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .case import Case, away_from, rng_for
+from .grid_head import adaptive_cases, linear_cross_entropy_cases
 from .ties import tie_cases
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -366,6 +367,8 @@ GENERATORS: dict[str, Callable[[Any], Iterator[Case]]] = {
     "triplet_margin_loss": triplet_cases,
     "triplet_margin_with_distance_loss": triplet_distance_cases,
     "ctc_loss": ctc_cases,
+    "linear_cross_entropy": linear_cross_entropy_cases,
+    "adaptive_log_softmax_with_loss": adaptive_cases,
 }
 
 

@@ -56,7 +56,10 @@ def torch_call(case: Case, reduction: str, requires_grad: bool = False,
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        value = getattr(F, case.loss)(*tensors, reduction=reduction, **options)
+        if case.loss == "adaptive_log_softmax_with_loss":
+            value = _adaptive(tensors, options, reduction)
+        else:
+            value = getattr(F, case.loss)(*tensors, reduction=reduction, **options)
     grads: list = []
     if requires_grad:
         g = torch.ones_like(value) if grad_output is None else torch.from_numpy(grad_output)
@@ -67,3 +70,28 @@ def torch_call(case: Case, reduction: str, requires_grad: bool = False,
         # torch returns uninitialised memory here; losskit's nan / 0 is a recorded deviation
         result = np.full_like(result, np.nan if reduction == "mean" else 0.0)
     return result, grads, str(value.dtype).rsplit(".", 1)[-1]
+
+
+def _adaptive(tensors: list[Any], options: dict[str, Any], reduction: str) -> Any:
+    """torch's ``nn.AdaptiveLogSoftmaxWithLoss`` holding the case's head (a differentiable
+    argument) and tails: its loss ('mean'), or its output negated ('none') and summed."""
+    import torch
+
+    x, target, head = tensors
+    tails = [tuple(torch.from_numpy(a.copy()) for a in pair) for pair in options["tail_weights"]]
+    cutoffs = list(options["cutoffs"])
+    n_classes = cutoffs[-1] + tails[-1][1].shape[0]
+    bias = options.get("head_bias")
+    module = torch.nn.AdaptiveLogSoftmaxWithLoss(x.shape[-1], n_classes, cutoffs,
+                                                 head_bias=bias is not None, dtype=x.dtype)
+    # the case's arrays in place of the module's parameters (the head keeps its gradient)
+    parameters = {"head.weight": head}
+    if bias is not None:
+        parameters["head.bias"] = bias
+    for i, (proj, out) in enumerate(tails):
+        parameters[f"tail.{i}.0.weight"] = proj
+        parameters[f"tail.{i}.1.weight"] = out
+    result = torch.func.functional_call(module, parameters, (x, target))
+    if reduction == "mean":
+        return result.loss
+    return -result.output if reduction == "none" else -result.output.sum()
