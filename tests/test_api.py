@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import losskit
+import losskit.cli.catalog
 
 torch = pytest.importorskip("torch")
 
@@ -17,12 +18,13 @@ FUNCTIONS = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "poisson_nll
              "binary_cross_entropy", "binary_cross_entropy_with_logits", "soft_margin_loss",
              "multilabel_soft_margin_loss", "multi_margin_loss", "gaussian_nll_loss",
              "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
-             "triplet_margin_with_distance_loss", "ctc_loss"]
+             "triplet_margin_with_distance_loss", "ctc_loss", "linear_cross_entropy"]
 CLASSES = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "PoissonNLLLoss", "KLDivLoss",
            "MarginRankingLoss", "MultiLabelMarginLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
            "BCEWithLogitsLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
            "GaussianNLLLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
-           "TripletMarginWithDistanceLoss", "CTCLoss"]
+           "TripletMarginWithDistanceLoss", "CTCLoss", "LinearCrossEntropyLoss",
+           "AdaptiveLogSoftmaxWithLoss"]
 
 
 def _params(fn):
@@ -41,8 +43,10 @@ def test_class_constructor_signature_is_torchs(name):
     assert ours == theirs
 
 
-# torch's default TripletMarginWithDistanceLoss prints its PairwiseDistance submodule
-@pytest.mark.parametrize("name", [c for c in CLASSES if c != "TripletMarginWithDistanceLoss"])
+# torch's default TripletMarginWithDistanceLoss prints its PairwiseDistance submodule; the
+# head family's constructors need sizes
+@pytest.mark.parametrize("name", [c for c in CLASSES if c not in (
+    "TripletMarginWithDistanceLoss", "LinearCrossEntropyLoss", "AdaptiveLogSoftmaxWithLoss")])
 def test_default_repr_reads_like_torchs(name):
     assert repr(getattr(losskit, name)()) == repr(getattr(torch.nn, name)())
 
@@ -113,15 +117,14 @@ def test_weighted_classes_store_their_weights_and_pass_them():
     assert dt is None and dx.shape == x.shape
 
 
-def test_all_21_torch_losses_exist():
-    import torch.nn.modules.loss as torch_losses
-
-    # torch 2.13 also has LinearCrossEntropyLoss (a fused linear layer + cross-entropy), which
-    # is outside the 21 losses of the specification
-    names = {n for n in torch_losses.__all__ if n.endswith("Loss")} - {"LinearCrossEntropyLoss"}
-    assert len(names) == 21
+def test_all_23_torch_losses_exist():
+    # every class of torch.nn named ...Loss (torch 2.13 to 2.15: the 21 classic ones,
+    # LinearCrossEntropyLoss and AdaptiveLogSoftmaxWithLoss)
+    names = {n for n in dir(torch.nn) if n.endswith("Loss") and n != "_Loss"}
+    assert len(names) == 23
     assert names <= set(losskit.__all__)
-    assert len(FUNCTIONS) == len(CLASSES) == 21
+    assert set(CLASSES) == names and len(FUNCTIONS) == 22  # the adaptive loss has no function
+    assert len(losskit.cli.catalog.ENTRIES) == 23
 
 
 def test_pairwise_distance_matches_torch():

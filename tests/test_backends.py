@@ -18,10 +18,23 @@ SAMPLE = [pytest.param(i, id=CASES[i].id) for i in range(0, len(CASES), 3)]
 EVERY = [pytest.param(i, id=CASES[i].id) for i in range(len(CASES))]
 
 
+def _has_arrays(v):
+    """An array, or a sequence of arrays (the adaptive softmax's tail pairs)."""
+    return isinstance(v, np.ndarray) or (isinstance(v, (list, tuple)) and bool(v)
+                                         and all(_has_arrays(a) for a in v))
+
+
+def _to(v, convert):
+    """``v`` with its NumPy arrays (inside sequences too) converted."""
+    if isinstance(v, np.ndarray):
+        return convert(v)
+    return [_to(a, convert) for a in v] if _has_arrays(v) else v
+
+
 def _split(case):
     """Array options (traced) and the rest (static)."""
-    arrays = {k: v for k, v in case.options.items() if isinstance(v, np.ndarray)}
-    static = {k: v for k, v in case.options.items() if not isinstance(v, np.ndarray)}
+    arrays = {k: v for k, v in case.options.items() if _has_arrays(v)}
+    static = {k: v for k, v in case.options.items() if not _has_arrays(v)}
     return arrays, static
 
 
@@ -46,7 +59,7 @@ def test_every_loss_runs_under_jax_jit(index):
             return fn(*arrays, reduction=reduction, **options, **static)
 
         arrays = [jnp.asarray(a) for a in case.arrays]
-        options = {k: jnp.asarray(v) for k, v in array_options.items()}
+        options = {k: _to(v, jnp.asarray) for k, v in array_options.items()}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             got = jitted(arrays, options)
@@ -66,8 +79,7 @@ def test_jax_grad_equals_value_and_grad(index):
     argnums = tuple(i for i, d in enumerate(case.differentiable) if d)
     fn = getattr(losskit, case.loss)
 
-    options = {k: jnp.asarray(v) if isinstance(v, np.ndarray) else v
-               for k, v in case.options.items()}
+    options = {k: _to(v, jnp.asarray) for k, v in case.options.items()}
 
     def total(*arrays):
         with warnings.catch_warnings():
@@ -102,7 +114,7 @@ def test_dask_losses_stay_lazy(index):
               for a in case.arrays]
     if _concatenated_ctc(case):
         arrays[2:] = [a.tolist() for a in case.arrays[2:]]
-    options = {k: da.from_array(v) if isinstance(v, np.ndarray) else v
+    options = {k: _to(v, da.from_array)
                for k, v in case.options.items()}
     with dask.config.set(scheduler=_refuse), warnings.catch_warnings():
         warnings.simplefilter("ignore")

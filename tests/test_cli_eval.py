@@ -34,9 +34,11 @@ def test_list_names_every_loss_with_its_torch_class(capsys):
     code, out, _ = run(capsys, "list")
     assert code == 0
     rows = [line.split() for line in out.splitlines()]
-    assert len(rows) == 21
+    assert len(rows) == 23
     for function, cls, *_ in rows:
-        assert hasattr(F, function) and hasattr(torch.nn, cls)
+        # torch has the adaptive softmax as a module only
+        assert hasattr(F, function) or function == "adaptive_log_softmax_with_loss"
+        assert hasattr(torch.nn, cls)
     listed = json.loads(run(capsys, "list", "--json")[1])
     assert {r["class"] for r in listed} == {r[1] for r in rows}
     assert all(r["family"] and r["description"] for r in listed)
@@ -232,3 +234,47 @@ def test_eval_grad_picks_arrays_like_argnums(capsys):
     np.testing.assert_allclose(both["grad"]["target"], [-1.0, 1.0])  # d/dy mean (x-y)² = -(x-y)
     code, _, err = run(capsys, "eval", "mse_loss", "[2]", "[1]", "--grad=bias")
     assert code != 0 and "'bias' is not an array argument of mse_loss" in err
+
+
+def test_eval_the_head_losses_from_weight_files(capsys, tmp_path):
+    """linear_cross_entropy with a bias file and chunking options; the adaptive softmax with
+    its tails in one .npz (P0, O0, P1, O1). Expected: torch's functional and module."""
+    rng = np.random.default_rng(0)
+    x, w, b = rng.normal(size=(5, 4)), rng.normal(size=(7, 4)), rng.normal(size=7)
+    t = np.array([0, 6, 3, 3, 1])
+    for name, a in {"x": x, "w": w, "b": b, "t": t}.items():
+        np.save(tmp_path / f"{name}.npy", a)
+    p = {k: str(tmp_path / f"{k}.npy") for k in "xwbt"}
+    got = eval_json(capsys, "linear_cross_entropy", p["x"], p["w"], p["t"], "--linear-bias",
+                    p["b"], "--options", "batch_chunk_size=2", "--label-smoothing", "0.2",
+                    "--grad=input,linear_bias")
+    xt, bt = torch.tensor(x, requires_grad=True), torch.tensor(b, requires_grad=True)
+    want = F.linear_cross_entropy(xt, torch.tensor(w), torch.tensor(t), linear_bias=bt,
+                                  label_smoothing=0.2)
+    want.backward()
+    assert got["value"] == pytest.approx(want.item(), rel=1e-12)
+    np.testing.assert_allclose(got["grad"]["linear_bias"], bt.grad.numpy(), rtol=1e-9)
+    np.testing.assert_allclose(got["grad"]["input"], xt.grad.numpy(), rtol=1e-9)
+
+    torch.manual_seed(0)
+    module = torch.nn.AdaptiveLogSoftmaxWithLoss(4, 10, [3, 6], div_value=2.0,
+                                                 dtype=torch.float64)
+    np.save(tmp_path / "head.npy", module.head.weight.detach().numpy())
+    np.savez(tmp_path / "tails.npz",
+             *[layer.weight.detach().numpy() for pair in module.tail for layer in pair])
+    t = np.array([0, 4, 9, 2, 7])
+    np.save(p["t"], t)
+    module(torch.tensor(x), torch.tensor(t)).loss.backward()
+    got = eval_json(capsys, "adaptive_log_softmax_with_loss", p["x"], p["t"],
+                    str(tmp_path / "head.npy"), str(tmp_path / "tails.npz"), "--cutoffs", "3,6",
+                    "--grad=tail_weights")
+    assert got["value"] == pytest.approx(module(torch.tensor(x), torch.tensor(t)).loss.item(),
+                                         rel=1e-12)
+    np.testing.assert_allclose(got["grad"]["tail_weights[1][1]"],
+                               module.tail[1][1].weight.grad.numpy(), rtol=1e-9)
+    code, _, err = run(capsys, "eval", "adaptive_log_softmax_with_loss", p["x"], p["t"],
+                       str(tmp_path / "head.npy"), p["x"], "--cutoffs", "3,6")
+    assert code == 2 and "expected an .npz file holding the tails" in err
+    code, _, err = run(capsys, "eval", "linear_cross_entropy", p["x"], p["w"], p["t"],
+                       "--options", "chunk=2")
+    assert code == 2 and "NAME=VALUE pairs" in err

@@ -119,8 +119,7 @@ def test_torch_autograd_through_losskit(backend_name, dtype, index, reduction):
     tensors = [torch.from_numpy(a.copy()) for a in case.arrays]
     for t, diff in zip(tensors, case.differentiable):
         t.requires_grad_(diff)
-    options = {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v
-               for k, v in case.options.items()}
+    options = case_arguments(Backend("torch"), case)[1]  # tensors that require no grad
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         value = getattr(losskit, case.loss)(*tensors, reduction=reduction, **options)

@@ -39,7 +39,15 @@ def _arrays(name: str, size: int) -> tuple[list, dict]:
         "multilabel_margin_loss": [rng.normal(size=(n, c)), _padded_labels(rng, n, c)],
         "ctc_loss": [_log_probs(rng, t, n, c), rng.integers(1, c, size=(n, size)),
                      np.full(n, t), np.full(n, size)],
+        # a head wider than the input, so that there are several chunks
+        "linear_cross_entropy": [rng.normal(size=(8 * n, size)),
+                                 rng.normal(size=(8 * c, size)), rng.integers(0, 8 * c, 8 * n)],
+        "adaptive_log_softmax_with_loss": [x, rng.integers(0, 3 * c, size=n),
+                                           rng.normal(size=(c + 2, d))],
     }
+    if name == "adaptive_log_softmax_with_loss":  # two clusters of c classes each
+        tails = [(rng.normal(size=(size, d)), rng.normal(size=(c, size))) for _ in range(2)]
+        return calls[name], {"tail_weights": tails, "cutoffs": [c, 2 * c]}
     return calls[name], {}
 
 
@@ -87,6 +95,9 @@ def test_traced_programs_do_not_grow_with_the_data(name):
         floating = [i for i, a in enumerate(arrays) if a.dtype.kind == "f"
                     and not (name == "ctc_loss" and i > 0)]
         arrays = [jax.numpy.asarray(a) for a in arrays]
+        if "tail_weights" in options:
+            options = {**options, "tail_weights": [tuple(map(jax.numpy.asarray, pair))
+                                                   for pair in options["tail_weights"]]}
 
         def total(*xs, arrays=arrays, floating=floating, options=options):
             args = list(arrays)
