@@ -114,10 +114,13 @@ class MatmulSum:
     ``gemm`` with ``beta = 1``; SciPy's runs its own BLAS thread pool, which spins against
     NumPy's: measured 2x slower together). Elsewhere it is a functional sum."""
 
-    def __init__(self, xp: Any) -> None:
+    def __init__(self, xp: Any, scratch: int = 0) -> None:
+        """``scratch``: elements the caller allows the scratch array (at least ``SCRATCH``;
+        larger blocks keep BLAS efficient when the sum's rows are wide)."""
         self.xp = xp
         self.total: Array | None = None
         self._scratch: Array | None = None
+        self._elements = max(SCRATCH, scratch)
 
     def add(self, a: Array, b: Array) -> None:
         xp = self.xp
@@ -131,7 +134,7 @@ class MatmulSum:
             self.total = np.matmul(a, b)
             return
         total = self.total
-        step = max(1, SCRATCH // max(1, b.shape[-1]))
+        step = max(1, self._elements // max(1, b.shape[-1]))
         if self._scratch is None:
             self._scratch = np.empty((min(step, total.shape[0]), total.shape[1]), total.dtype)
         for s in range(0, total.shape[0], step):

@@ -268,7 +268,7 @@ def lookup(name: str) -> Entry:
                                                                 cutoff=0.7)]
     close = list(dict.fromkeys(close))[:3]
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
-    raise UnknownLossError(f"unknown loss {name!r}{hint} (losskit list shows all 21)")
+    raise UnknownLossError(f"unknown loss {name!r}{hint} (losskit list shows all {len(ENTRIES)})")
 
 
 def entry_of(fn: Callable | object) -> Entry:

@@ -107,7 +107,8 @@ def _looped(xp: Any, head: Head, x: Array, t: Array, chunk: int, upstream: Any,
             scalar: bool, wanted: Gradients | None) -> tuple[Array, dict[str, Array | None]]:
     n = x.shape[0]
     rows, dxs, dts = [], [], []
-    dw = MatmulSum(xp) \
+    # the weight gradient's scratch may be as large as one chunk's logits
+    dw = MatmulSum(xp, chunk * head.weight2.shape[0]) \
         if wanted is not None and wanted.weight else None
     db = None
     for s in range(0, n, chunk) if n else ():
