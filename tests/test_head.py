@@ -8,6 +8,7 @@ Expected values and gradients come from torch (the oracle): ``F.linear_cross_ent
 from __future__ import annotations
 
 import functools
+import itertools
 import warnings
 
 import numpy as np
@@ -119,25 +120,33 @@ def test_torchs_opinfo_samples_on_dask():
 
 
 def test_options_resolve_chunks_as_torch_does():
-    """LinearCrossEntropyOptions' rows per chunk against torch's own _adjust."""
+    """LinearCrossEntropyOptions' rows per chunk against torch's own _adjust (torch 2.14 and
+    later; 2.13 resolved 'auto' to 'aspect_ratio:2' on the CPU, without the memory cap)."""
+    import inspect
+
+    if "prob_target" not in inspect.signature(torch.nn.LinearCrossEntropyOptions._adjust
+                                              ).parameters:
+        pytest.skip(f"torch {torch.__version__} resolves 'auto' by the older rule")
     grid = [(n, d, c) for n in (1, 7, 64, 1000) for d in (3, 64) for c in (2, 50, 3000)]
-    for method in ("auto", "aspect_ratio", "aspect_ratio:4", None):
-        for size in (None, 5):
-            if method is None and size is None:
-                continue
-            for n, d, c in grid:
-                theirs = torch.nn.LinearCrossEntropyOptions(
-                    batch_chunk_size=size, chunking_method=method)
-                try:
-                    want = theirs._adjust(num_batches=n, in_features=d, num_classes=c,
-                                          dtype=torch.float32,
-                                          device=torch.device("cpu")).batch_chunk_size
-                except ValueError:
-                    with pytest.raises(ValueError, match="give different chunk sizes"):
-                        Options(batch_chunk_size=size, chunking_method=method).rows(n, d, c)
-                    continue
-                got = Options(batch_chunk_size=size, chunking_method=method).rows(n, d, c)
-                assert got == want, (method, size, n, d, c)
+    settings = [(m, s, p) for m in ("auto", "aspect_ratio", "aspect_ratio:4", None)
+                for s in (None, 5) for p in ("auto", "accurate", "compact")
+                if m is not None or s is not None]
+    for (method, size, policy), (n, d, c), prob, dtype in itertools.product(
+            settings, grid, (False, True), (torch.float32, torch.float16)):
+        theirs = torch.nn.LinearCrossEntropyOptions(
+            batch_chunk_size=size, chunking_method=method, acc_policy=policy)
+        ours = Options(batch_chunk_size=size, chunking_method=method, acc_policy=policy)
+        where = (method, size, policy, n, d, c, prob, dtype)
+        try:
+            want = theirs._adjust(num_batches=n, in_features=d, num_classes=c, dtype=dtype,
+                                  device=torch.device("cpu"),
+                                  prob_target=prob).batch_chunk_size
+        except ValueError:
+            with pytest.raises(ValueError, match="give different chunk sizes"):
+                ours.rows(n, d, c, probabilities=prob, half=dtype == torch.float16)
+            continue
+        assert ours.rows(n, d, c, probabilities=prob, half=dtype == torch.float16) == want, \
+            where
 
 
 def test_options_are_checked_like_torchs():

@@ -27,9 +27,10 @@ def lce_rows(named: dict[str, np.ndarray], options: dict[str, Any], terms: np.nd
         z = z + np.reshape(options["linear_bias"], -1)
     z = np.reshape(z, (n, classes, *out))
     chosen = options.get("options")
-    rows_per = chosen.rows(n, d, classes) if chosen is not None else chunk_rows(
-        n, d, classes, None, "aspect_ratio", False)
     index = np.issubdtype(t.dtype, np.integer)
+    rows_per = chosen.rows(n, d, classes, probabilities=not index,
+                           half=x.dtype == np.float16) if chosen is not None else chunk_rows(
+        n, d, classes, None, "aspect_ratio", False)
     ignore = -100 if options.get("ignore_index") is None else options["ignore_index"]
     header = ["position", "chunk", "logits x·Wᵀ + b", "target", "how", "term"]
     rows = []

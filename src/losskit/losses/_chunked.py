@@ -258,11 +258,12 @@ def _dask_parts(head: Head) -> tuple[Any, Any, dict[str, Any]]:
 
 
 def chunk_rows(n: int, d: int, c: int, size: int | None, method: str | None,
-               compact: bool) -> int:
-    """torch's chunk size (``LinearCrossEntropyOptions._adjust``): ``size`` if given, else
-    ``'aspect_ratio[:k]'``: the logits chunk as large as the input, ``next_pow2(ceil(N /
-    ceil(C / D))) // k``; with 'auto', capped so that a chunk never costs more than the
-    reference (``N·C / (4·D)`` rows, a power of two)."""
+               compact: bool, probabilities: bool = False) -> int:
+    """torch's chunk size (``LinearCrossEntropyOptions._adjust``, torch 2.14 and later):
+    ``size`` if given, else ``'aspect_ratio[:k]'``: the logits chunk as large as the input,
+    ``next_pow2(ceil(N / ceil(C / D))) // k``; with 'auto' and the 'compact' policy, capped
+    so that a chunk never costs more than the reference (``N·C / (4·D)`` rows for class
+    indices, ``N / 2`` for probabilities, a power of two)."""
     if n == 0:
         return 1
     auto = method == "auto"
@@ -274,7 +275,7 @@ def chunk_rows(n: int, d: int, c: int, size: int | None, method: str | None,
         target = -(-n // max(1, -(-c // max(d, 1))))
         rows = min((1 << (target - 1).bit_length()) // factor, n)
         if auto and compact:
-            cap = n * c // (4 * max(d, 1))
+            cap = n // 2 if probabilities else n * c // (4 * max(d, 1))
             cap = 1 << (cap.bit_length() - 1) if cap >= 1 else 1
             rows = max(1, min(rows, cap))
     return max(1, rows)

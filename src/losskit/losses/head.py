@@ -86,10 +86,14 @@ class LinearCrossEntropyOptions:
             raise ValueError(f"LinearCrossEntropyOptions: batch_chunk_size must be a positive "
                              f"int or None, got {size!r}.")
 
-    def rows(self, n: int, d: int, c: int) -> int:
+    def rows(self, n: int, d: int, c: int, *, probabilities: bool = False,
+             half: bool = False) -> int:
         """The rows per chunk for ``n`` rows of ``d`` features and ``c`` classes (torch's
-        rule; ``ValueError`` when batch_chunk_size and chunking_method disagree)."""
-        rows = chunk_rows(n, d, c, self.batch_chunk_size, self.chunking_method, True)
+        rule; ``ValueError`` when batch_chunk_size and chunking_method disagree). The
+        'auto' policy is 'compact' but for half-precision inputs (torch's CPU choice)."""
+        compact = self.acc_policy == "compact" or (self.acc_policy == "auto" and not half)
+        rows = chunk_rows(n, d, c, self.batch_chunk_size, self.chunking_method, compact,
+                          probabilities)
         explicit = self.chunking_method not in (None, "auto")
         if explicit and self.batch_chunk_size is not None and rows != self.batch_chunk_size:
             raise ValueError(
@@ -255,7 +259,9 @@ def _forward(xp: Any, input: Array, w: Array, target: Array, bias: Array | None,
                 classes, out, {"weight": cw, "ignore_index": ignore_index,
                                "label_smoothing": smoothing},
                 target_grad=probabilities and want is not None and "target" in want)
-    rows = options.rows(n, d, classes) if options is not None else chunk_rows(
+    half = input.dtype in (xp.float16, getattr(xp, "bfloat16", xp.float16))
+    rows = options.rows(n, d, classes, probabilities=probabilities, half=half) \
+        if options is not None else chunk_rows(
         n, d, classes, None, "aspect_ratio", False)
     divisor = _divisor(xp, t, cw, probabilities, ignore_index, n, out, classes, work) \
         if reduction == "mean" else None
