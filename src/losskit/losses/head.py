@@ -259,7 +259,7 @@ def _forward(xp: Any, input: Array, w: Array, target: Array, bias: Array | None,
                 classes, out, {"weight": cw, "ignore_index": ignore_index,
                                "label_smoothing": smoothing},
                 target_grad=probabilities and want is not None and "target" in want)
-    half = input.dtype in (xp.float16, getattr(xp, "bfloat16", xp.float16))
+    half = any(input.dtype == getattr(xp, name, None) for name in ("float16", "bfloat16"))
     rows = options.rows(n, d, classes, probabilities=probabilities, half=half) \
         if options is not None else chunk_rows(
         n, d, classes, None, "aspect_ratio", False)
