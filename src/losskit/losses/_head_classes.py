@@ -79,7 +79,7 @@ class LinearCrossEntropyLoss(_Parametric):
         >>> import numpy as np
         >>> loss = LinearCrossEntropyLoss.init(np.array([[1.0, 0.0], [0.0, 1.0]]))
         >>> round(float(loss(np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([1, 0]))), 4)
-        0.2201
+        0.2573
     """
 
     function = staticmethod(linear_cross_entropy)
