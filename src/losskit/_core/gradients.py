@@ -50,10 +50,11 @@ class Want:
     Attributes:
         names: the array arguments (by parameter name) whose gradients are wanted; the
             pullback computes these and no others.
-        scalar: the upstream gradient when it is one number for every element of the value
-            (a float or a 0-d array), known before the forward runs, else ``None``: a loss
-            on large NumPy arrays then computes its gradients in the forward's pass over the
-            data.
+        scalar: the upstream gradient when it is known before the forward runs, else
+            ``None``: one number for every element of the value (a float or a 0-d array),
+            or, for ``reduction='none'``, an array of the value's shape (cross_entropy takes
+            this from the chunked linear head). A loss then computes its gradients in the
+            forward's pass over the data.
     """
 
     names: frozenset[str]

@@ -198,25 +198,24 @@ def is_bool(xp: Any, dtype: Any) -> bool:
 
 def default_float(xp: Any, x: Array) -> Any:
     """The namespace's default real floating dtype (float32 for torch, float64 for NumPy)."""
-    info = getattr(xp, "__array_namespace_info__", None)
-    if info is not None:
-        try:
-            return info().default_dtypes(device=array_api_compat.device(x))["real floating"]
-        except (TypeError, ValueError, KeyError):  # pragma: no cover - exotic namespaces
-            pass
-    return xp.float64  # pragma: no cover
+    return _default_dtype(xp, x, "real floating", "float64")
 
 
 def index_dtype(xp: Any, x: Array) -> Any:
     """The namespace's default integer dtype (int64, or int32 for JAX without 64-bit mode):
     lengths, positions and labels are computed in it."""
+    return _default_dtype(xp, x, "integral", "int64")
+
+
+def _default_dtype(xp: Any, x: Array, kind: str, fallback: str) -> Any:
+    """``__array_namespace_info__().default_dtypes`` on ``x``'s device, for ``kind``."""
     info = getattr(xp, "__array_namespace_info__", None)
     if info is not None:
         try:
-            return info().default_dtypes(device=array_api_compat.device(x))["integral"]
+            return info().default_dtypes(device=array_api_compat.device(x))[kind]
         except (TypeError, ValueError, KeyError):  # pragma: no cover - exotic namespaces
             pass
-    return xp.int64  # pragma: no cover
+    return getattr(xp, fallback)  # pragma: no cover
 
 
 def _category(xp: Any, dtype: Any) -> int:

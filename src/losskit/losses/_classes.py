@@ -17,7 +17,7 @@ from .._core.reduction import Divisor
 from .._core.validation import check_class_indices, class_weight, require_float, require_integer
 
 __all__ = ["INDEX_MEAN", "IndexRows", "IndexTargets", "classes_back", "classes_last",
-           "index_targets", "kept_weight", "row_pass"]
+           "index_divisor", "index_targets", "kept_weight", "row_pass"]
 
 
 def classes_last(xp: Any, a: Array) -> Array:
@@ -107,14 +107,20 @@ def kept_weight(xp: Any, keep: Array, picked_weight: Array | None, dtype: Any) -
     return xp.sum(xp.where(keep, picked_weight, xp.zeros_like(picked_weight)))
 
 
+def index_divisor(xp: Any, target: Array, weight: Array | None, ignore_index: int,
+                  dtype: Any) -> Array:
+    """:func:`kept_weight` of class-index targets (any shape) and a per-class ``weight``."""
+    t = xp.reshape(target, (-1,))
+    keep = t != ignore_index
+    picked = None if weight is None else take(xp, weight, xp.where(keep, t, xp.zeros_like(t)))
+    return kept_weight(xp, keep, picked, dtype)
+
+
 def _index_mean_of(xp: Any, input: Array, target: Array, weight: Array | None = None,
                    ignore_index: int = -100, **_: Any) -> Any:
     if input.ndim > 0 and tuple(input.shape) == tuple(target.shape):
         return None  # cross_entropy with class probabilities: the number of positions
-    t = xp.reshape(target, (-1,))
-    keep = t != ignore_index
-    picked = None if weight is None else take(xp, weight, xp.where(keep, t, xp.zeros_like(t)))
-    return kept_weight(xp, keep, picked, input.dtype)
+    return index_divisor(xp, target, weight, ignore_index, input.dtype)
 
 
 #: The 'mean' of nll_loss and of cross_entropy with class indices.

@@ -16,7 +16,6 @@ from typing import Any
 
 from .._core import reduction as _reduction
 from .._core.gradients import Pullback, Want, differentiable, grad_like
-from .._core.indexing import take
 from .._core.namespace import (
     Array,
     as_array,
@@ -35,7 +34,7 @@ from .._core.validation import (
 )
 from ._adaptive import adaptive_forward
 from ._chunked import Gradients, Head, chunk_rows, chunked
-from ._classes import kept_weight
+from ._classes import index_divisor
 
 __all__ = ["LinearCrossEntropyOptions", "adaptive_log_softmax_with_loss",
            "linear_cross_entropy"]
@@ -108,10 +107,8 @@ def _mean_of(xp: Any, input: Array, linear_weight: Array, target: Array,
     logits_shape = (*input.shape[:-1], *linear_weight.shape[:-1])
     if tuple(target.shape) == logits_shape:
         return None  # class probabilities: the number of positions
-    t = xp.reshape(target, (-1,))
-    keep = t != (-100 if ignore_index is None else ignore_index)
-    picked = None if weight is None else take(xp, weight, xp.where(keep, t, xp.zeros_like(t)))
-    return kept_weight(xp, keep, picked, input.dtype)
+    return index_divisor(xp, target, weight, -100 if ignore_index is None else ignore_index,
+                         input.dtype)
 
 
 #: the 'mean' of linear_cross_entropy with class indices, as cross_entropy's
@@ -308,12 +305,7 @@ def _divisor(xp: Any, t: Array, w: Array | None, probabilities: bool, ignore_ind
     """cross_entropy's 'mean' divisor over all rows (not per chunk)."""
     if probabilities:
         return xp.asarray(float(n * math.prod(out)) if classes else 0.0, dtype=work)
-    flat = xp.reshape(t, (-1,))
-    keep = flat != ignore_index
-    picked = None if w is None else take(xp, w, xp.where(keep, flat, xp.zeros_like(flat)))
-    return kept_weight(xp, keep, picked, work)
-
-
+    return index_divisor(xp, t, w, ignore_index, work)
 
 #: a sequence of (projection, output) array pairs: the adaptive softmax's tails
 ArrayPairs = Sequence[tuple[Array, Array]]
